@@ -225,6 +225,16 @@ int noise_handshake_init(struct noise_handshake *hs, enum suite_id suite,
 			 const uint8_t *prologue, size_t prologue_len,
 			 const uint8_t *s_priv, const uint8_t *rs_pub, const uint8_t *psk)
 {
+	return noise_handshake_init_pub(hs, suite, pattern, initiator, prologue, prologue_len,
+					s_priv, NULL, rs_pub, psk);
+}
+
+int noise_handshake_init_pub(struct noise_handshake *hs, enum suite_id suite,
+			     enum noise_pattern pattern, bool initiator,
+			     const uint8_t *prologue, size_t prologue_len,
+			     const uint8_t *s_priv, const uint8_t *s_pub,
+			     const uint8_t *rs_pub, const uint8_t *psk)
+{
 	const struct pattern *p = pattern_get(pattern);
 	char name[64];
 	int ret, len;
@@ -238,6 +248,8 @@ int noise_handshake_init(struct noise_handshake *hs, enum suite_id suite,
 	if ((p->statics && initiator) ? !rs_pub : rs_pub != NULL)
 		return -EINVAL;
 	if (psk && !p->psk)
+		return -EINVAL;
+	if (s_pub && !s_priv)
 		return -EINVAL;
 
 	hs->suite = suite;
@@ -263,7 +275,12 @@ int noise_handshake_init(struct noise_handshake *hs, enum suite_id suite,
 
 	if (s_priv) {
 		memcpy(hs->s_priv, s_priv, SUITE_DH_LEN);
-		ret = suite_dh_public(hs->s_priv, hs->s_pub);
+		/* A caller that holds its public key saves one X25519 per handshake. */
+		ret = 0;
+		if (s_pub)
+			memcpy(hs->s_pub, s_pub, SUITE_DH_LEN);
+		else
+			ret = suite_dh_public(hs->s_priv, hs->s_pub);
 		if (ret)
 			return abandon(hs, ret);
 	}

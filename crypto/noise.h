@@ -108,6 +108,20 @@ int noise_handshake_init(struct noise_handshake *hs, enum suite_id suite,
 			 const uint8_t *s_priv, const uint8_t *rs_pub, const uint8_t *psk);
 
 /*
+ * noise_handshake_init() for a caller that already holds its static public
+ * key @s_pub (= X25519 public of @s_priv), e.g. a relay answering many
+ * handshakes with one key: it skips the scalar multiplication that derives
+ * it. @s_pub is not checked; a wrong one makes the peer's tags fail. NULL
+ * @s_pub is noise_handshake_init(); a non-NULL @s_pub needs @s_priv.
+ * @return as noise_handshake_init().
+ */
+int noise_handshake_init_pub(struct noise_handshake *hs, enum suite_id suite,
+			     enum noise_pattern pattern, bool initiator,
+			     const uint8_t *prologue, size_t prologue_len,
+			     const uint8_t *s_priv, const uint8_t *s_pub,
+			     const uint8_t *rs_pub, const uint8_t *psk);
+
+/*
  * Use @e_priv as this side's ephemeral key instead of RAND_priv_bytes().
  * Meant for test vectors; must come before this side writes its "e".
  * @return 0, -EINVAL (dead, or e already sent) or -EIO.

@@ -1,0 +1,160 @@
+/*
+ * core.h — the relay core's private structures, shared by its .c files and
+ * by nothing else (backends see relay.h and worker.h only).
+ *
+ * Packet accounting (stats.h): every mbuf inside the core is one of two kinds,
+ * recorded in its pkt_meta.handoff (bit ACCT_ORIGINATED):
+ *   received    came from the backend; its outcome (forwarded, handled or
+ *               dropped[reason]) is counted exactly once, by whichever worker
+ *               finishes with it (a handoff moves it to the owner)
+ *   originated  built by the core (send_alloc(), or a received mbuf reused for
+ *               an answer after its own outcome was counted); counted in
+ *               `originated` once, and in lost[reason] if it never leaves
+ * The acct_*() helpers below are the only places that bump outcome counters.
+ */
+#ifndef POSTERN_RELAY_CORE_H
+#define POSTERN_RELAY_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_spinlock.h>
+
+#include "crypto/cookie.h"
+#include "relay/channel.h"
+#include "relay/pkt.h"
+#include "relay/relay.h"
+#include "relay/session.h"
+#include "relay/stats.h"
+#include "relay/worker.h"
+
+struct directory;
+struct identity;
+struct ratelimit;
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+enum {
+	TX_QUEUE_MAX = 64,		/* packets buffered before the backend's TX is called */
+	STAGE_MAX = 64,			/* packets buffered per destination worker */
+	INBOX_SIZE = 4096,		/* each worker's ring */
+	POLL_BURST = 64,		/* ring entries taken per poll */
+	PROLOGUE_LEN = 10,		/* "postern/1" + suite byte, protocol.md §3.2 */
+	ACCT_ORIGINATED = 1u << 8,	/* pkt_meta.handoff: built by the core */
+	ACCT_KIND_MASK = 0xff,		/* pkt_meta.handoff: handoff kind or TX outcome */
+	ACCT_REASON_SHIFT = 16,		/* pkt_meta.handoff: CLOSE reason of HANDOFF_CLOSE */
+};
+
+/* TX outcome, stored in the kind bits while a packet waits in the TX queue. */
+enum { TX_FORWARDED = 1, TX_HANDLED = 2 };
+
+struct relay {
+	struct relay_params p;		/* static_priv wiped on destroy */
+	uint8_t static_pub[HOP_KEY_LEN];
+	unsigned instance;		/* makes rte object names unique in the process */
+	struct relay_worker *w[RELAY_MAX_WORKERS];
+	struct identity *ident;		/* static key → session handle, all workers */
+	struct directory *dir;		/* (tenant, tunnel) → gateway sessions */
+	struct rte_rcu_qsbr *qsbr;	/* one reader thread id per worker */
+	int64_t unix_offset_ns;		/* Unix time = now_ns + this (atomic) */
+	uint32_t drain_ms;		/* atomic; valid once draining is set */
+	bool draining;			/* atomic */
+};
+
+/* Per-packet state of one received DATA packet while its frames are acted on. */
+struct rx_ctx {
+	struct rte_mbuf *m;		/* the packet, decrypted in place */
+	bool single;			/* one frame: its mbuf may carry the answer */
+	bool taken;			/* m was reused for an answer (now originated) */
+	bool counted;			/* the packet's outcome has been counted */
+	bool forwarded;			/* some CHANNEL_DATA frame of it was forwarded */
+};
+
+struct stage {
+	unsigned n;
+	struct rte_mbuf *m[STAGE_MAX];
+};
+
+struct relay_worker {
+	struct relay *r;
+	unsigned id;
+	uint64_t now;			/* of the current burst or poll */
+
+	relay_tx_fn tx;
+	void *tx_ctx;
+	relay_wake_fn wake;
+	void *wake_ctx;
+	struct rte_ring *inbox;		/* MP/SC: other workers → this one */
+	struct stage *stage;		/* [n_workers]: this one → others, flushed per burst */
+	unsigned ntx;
+	struct rte_mbuf *txq[TX_QUEUE_MAX];
+
+	struct relay_stats stats;	/* written here only */
+
+	struct cookie_checker cookies;
+	struct ratelimit *rl;
+	unsigned hs_burst;		/* handshakes computed in this burst */
+	uint64_t load_until_ns;		/* "under load" (§5.2) until then */
+
+	struct sessions sess;
+	struct channels chans;
+
+	uint32_t sweep_sess;		/* timer cursor */
+	uint64_t next_sweep_ns;
+
+	bool drain_started;		/* GOAWAYs sent */
+	bool drain_done;		/* deadline passed, channels shut */
+	uint64_t drain_end_ns;
+} __rte_cache_aligned;
+
+/* worker.c: a worker's tables, rings and cookie checker (relay_create). */
+int worker_create(struct relay *r, unsigned id, struct relay_worker **out);
+void worker_destroy(struct relay_worker *w);
+
+static inline bool acct_is_originated(struct rte_mbuf *m)
+{
+	return pkt_meta(m)->handoff & ACCT_ORIGINATED;
+}
+
+/* Turn @m into an originated packet: from now on its fate is not a received outcome. */
+static inline void acct_originate(struct relay_worker *w, struct rte_mbuf *m)
+{
+	pkt_meta(m)->handoff = ACCT_ORIGINATED;
+	w->stats.originated++;
+}
+
+/* Discard @m under @reason (dropped[] if received, lost[] if originated). */
+static inline void acct_drop(struct relay_worker *w, struct rte_mbuf *m, enum relay_drop reason)
+{
+	if (acct_is_originated(m))
+		w->stats.lost[reason]++;
+	else
+		w->stats.dropped[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+/* @m was consumed by the relay (keepalive, a frame acted on): handled. */
+static inline void acct_consume(struct relay_worker *w, struct rte_mbuf *m)
+{
+	if (!acct_is_originated(m))
+		w->stats.handled++;
+	rte_pktmbuf_free(m);
+}
+
+/* Unix seconds now, for token validity (the core never reads a clock). */
+static inline uint64_t core_unix_now(const struct relay_worker *w)
+{
+	int64_t off = __atomic_load_n(&w->r->unix_offset_ns, __ATOMIC_RELAXED);
+	int64_t t = (int64_t)w->now + off;
+
+	return t > 0 ? (uint64_t)t / 1000000000u : 0;
+}
+
+static inline bool core_draining(const struct relay_worker *w)
+{
+	return w->drain_started;
+}
+
+#endif /* POSTERN_RELAY_CORE_H */

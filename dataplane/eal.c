@@ -1,0 +1,319 @@
+/*
+ * eal.c — EAL start-up for the socket backend, the packet pool, teardown.
+ */
+#define _GNU_SOURCE	/* fopencookie, sched_getaffinity, CPU_* */
+
+#include "dataplane/eal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "relay/pkt.h"
+
+enum {
+	OWN_ARGS = 16,		/* our own EAL arguments, argv[0] included */
+	MAX_ARGS = 64,
+	LCORES_TEXT_MAX = 4096,
+	LOG_LINE_MAX = 512,
+};
+
+static char file_prefix[32];
+static char runtime_dir[256];
+static bool initialised;
+
+/* EAL's log stream, re-cut into lines for the caller's logger. */
+static dp_eal_log_fn log_sink;
+static FILE *log_stream;
+static char log_pending[LOG_LINE_MAX];
+static size_t log_pending_len;
+
+static void log_emit_pending(void)
+{
+	int level = rte_log_cur_msg_loglevel();
+
+	log_pending[log_pending_len] = '\0';
+	if (log_pending_len)
+		log_sink(level > 0 ? (unsigned)level : RTE_LOG_INFO, log_pending);
+	log_pending_len = 0;
+}
+
+/*
+ * rte_vlog() prints one message and flushes, under the FILE's lock, so this
+ * sees whole messages one at a time even when several lcores log at once.
+ */
+static ssize_t log_write(void *cookie, const char *buf, size_t len)
+{
+	(void)cookie;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '\n') {
+			log_emit_pending();
+			continue;
+		}
+		if (log_pending_len < sizeof(log_pending) - 1)
+			log_pending[log_pending_len++] = buf[i];
+	}
+	return (ssize_t)len;
+}
+
+static int log_close(void *cookie)
+{
+	(void)cookie;
+	log_emit_pending();
+	return 0;
+}
+
+static int log_redirect(dp_eal_log_fn sink)
+{
+	static const cookie_io_functions_t io = { .write = log_write, .close = log_close };
+
+	log_sink = sink;
+	log_stream = fopencookie(NULL, "w", io);
+	if (!log_stream)
+		return -errno;
+	setvbuf(log_stream, NULL, _IOFBF, LOG_LINE_MAX);
+	return rte_openlog_stream(log_stream);
+}
+
+/* Append ",A" or ",A-B" (no comma for the first run) to @s; @return its new length. */
+static size_t put_run(char *s, size_t cap, size_t n, int a, int b, bool first)
+{
+	int w;
+
+	if (n >= cap)
+		return cap;
+	if (a == b)
+		w = snprintf(s + n, cap - n, "%s%d", first ? "" : ",", a);
+	else
+		w = snprintf(s + n, cap - n, "%s%d-%d", first ? "" : ",", a, b);
+	return w < 0 || (size_t)w >= cap - n ? cap : n + (size_t)w;
+}
+
+/*
+ * "--lcores=0@(CPUS),1@C0,2@C1,...": the main lcore may run on any CPU this
+ * process is allowed (it sleeps in sigtimedwait and writes stats), each
+ * worker is pinned to one CPU of that set, round robin.
+ */
+static int lcores_arg(unsigned n_workers, char *s, size_t cap)
+{
+	cpu_set_t set;
+	int cpus[CPU_SETSIZE], n_cpus = 0, start;
+	size_t n;
+	bool first = true;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n_cpus++] = c;
+	if (n_cpus == 0)
+		return -ENODEV;
+
+	n = (size_t)snprintf(s, cap, "--lcores=0@(");
+	for (int i = 0; i < n_cpus; i = start + 1, first = false) {
+		start = i;
+		while (start + 1 < n_cpus && cpus[start + 1] == cpus[start] + 1)
+			start++;
+		n = put_run(s, cap, n, cpus[i], cpus[start], first);
+	}
+	for (unsigned w = 0; w < n_workers && n < cap; w++) {
+		int ret = snprintf(s + n, cap - n, "%s%u@%d", w ? "," : "),", w + 1,
+				   cpus[w % (unsigned)n_cpus]);
+
+		n = ret < 0 || (size_t)ret >= cap - n ? cap : n + (size_t)ret;
+	}
+	return n >= cap ? -E2BIG : 0;
+}
+
+static int stdout_to_null(void)
+{
+	int saved, null;
+
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDOUT_FILENO);
+	if (null >= 0)
+		close(null);
+	return saved;
+}
+
+static void stdout_restore(int saved)
+{
+	if (saved < 0)
+		return;
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+}
+
+int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen)
+{
+	static char lcores[LCORES_TEXT_MAX], mem[32], prefix_arg[48], log_arg[32];
+	char *argv[MAX_ARGS + 1];
+	int argc = 0, ret, quiet;
+
+	if (initialised) {
+		snprintf(err, errlen, "EAL is already initialised");
+		return -EALREADY;
+	}
+	if (p->n_workers < 1 || p->n_workers >= RTE_MAX_LCORE) {
+		snprintf(err, errlen, "workers must be 1..%d for this DPDK build",
+			 RTE_MAX_LCORE - 1);
+		return -EINVAL;
+	}
+	if (p->memory_mb < DP_EAL_MEMORY_MB_MIN) {
+		snprintf(err, errlen, "EAL memory must be at least %d MB", DP_EAL_MEMORY_MB_MIN);
+		return -EINVAL;
+	}
+	if (p->n_extra > MAX_ARGS - OWN_ARGS) {
+		snprintf(err, errlen, "too many extra EAL arguments (at most %d)",
+			 MAX_ARGS - OWN_ARGS);
+		return -E2BIG;
+	}
+	ret = lcores_arg(p->n_workers, lcores, sizeof(lcores));
+	if (ret) {
+		snprintf(err, errlen, "cannot build the lcore map: %s", strerror(-ret));
+		return ret;
+	}
+	snprintf(file_prefix, sizeof(file_prefix), "postern-%ld", (long)getpid());
+	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", file_prefix);
+	snprintf(mem, sizeof(mem), "%u", p->memory_mb);
+	snprintf(log_arg, sizeof(log_arg), "--log-level=%u", p->log_level);
+
+	argv[argc++] = (char *)"postern-relay";
+	argv[argc++] = (char *)"--no-huge";
+	argv[argc++] = (char *)"-m";
+	argv[argc++] = mem;
+	argv[argc++] = (char *)"--no-pci";
+	argv[argc++] = (char *)"--no-telemetry";
+	argv[argc++] = (char *)"--no-shconf";
+	argv[argc++] = prefix_arg;
+	argv[argc++] = lcores;
+	argv[argc++] = log_arg;
+	for (unsigned i = 0; i < p->n_extra; i++)
+		argv[argc++] = (char *)p->extra_args[i];
+	argv[argc] = NULL;
+
+	if (p->log) {
+		ret = log_redirect(p->log);
+		if (ret) {
+			snprintf(err, errlen, "cannot redirect EAL's log: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	/*
+	 * rte_eal_init() permutes argv (ours is a scratch copy) and, on a bad
+	 * argument, prints its whole usage to stdout: the caller's one-line
+	 * error says what matters, so stdout is parked on /dev/null meanwhile.
+	 */
+	quiet = stdout_to_null();
+	ret = rte_eal_init(argc, argv);
+	stdout_restore(quiet);
+	/* The runtime directory exists even when init fails half way. */
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	if (ret < 0) {
+		ret = rte_errno ? -rte_errno : -EINVAL;
+		snprintf(err, errlen, "EAL initialisation failed: %s%s", rte_strerror(-ret),
+			 p->n_extra ? " (check eal.args)" : "");
+		return ret;
+	}
+	initialised = true;
+	return 0;
+}
+
+const char *dp_eal_file_prefix(void)
+{
+	return file_prefix;
+}
+
+/* EAL leaves its runtime directory behind; --no-shconf keeps it empty, but be sure. */
+static void remove_runtime_dir(void)
+{
+	DIR *d;
+	struct dirent *e;
+	char path[512];
+
+	if (!runtime_dir[0] || !strstr(runtime_dir, file_prefix))
+		return;
+	d = opendir(runtime_dir);
+	if (d) {
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", runtime_dir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(runtime_dir);
+}
+
+void dp_eal_cleanup(void)
+{
+	if (initialised) {
+		rte_eal_cleanup();
+		initialised = false;
+	}
+	remove_runtime_dir();
+	runtime_dir[0] = '\0';
+	if (log_stream) {
+		rte_openlog_stream(NULL);
+		fclose(log_stream);
+		log_stream = NULL;
+	}
+}
+
+unsigned dp_eal_pool_size(unsigned n_workers, unsigned per_worker)
+{
+	/* A cache may hold up to 1.5 times its size before it flushes. */
+	unsigned long need = (unsigned long)n_workers * per_worker +
+			     (n_workers + 1ul) * DP_EAL_POOL_CACHE * 3 / 2;
+	unsigned long n = 1;
+
+	need += need / 4;
+	while (n - 1 < need)
+		n <<= 1;
+	return (unsigned)(n - 1);
+}
+
+int dp_eal_pool_create(struct rte_mempool **out, unsigned n, char *err, size_t errlen)
+{
+	struct rte_mempool *mp;
+
+	mp = rte_pktmbuf_pool_create("postern_pkts", n, DP_EAL_POOL_CACHE, PKT_PRIV_SIZE,
+				     RTE_PKTMBUF_HEADROOM + DP_EAL_MBUF_DATA, SOCKET_ID_ANY);
+	if (!mp) {
+		int ret = rte_errno ? -rte_errno : -ENOMEM;
+
+		snprintf(err, errlen, "cannot create a pool of %u mbufs: %s "
+			 "(raise eal.memory_mb)", n, rte_strerror(-ret));
+		return ret;
+	}
+	*out = mp;
+	return 0;
+}
+
+unsigned dp_eal_pool_free(struct rte_mempool *mp)
+{
+	unsigned missing;
+
+	if (!mp)
+		return 0;
+	missing = mp->size - rte_mempool_avail_count(mp);
+	rte_mempool_free(mp);
+	return missing;
+}

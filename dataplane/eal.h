@@ -1,0 +1,97 @@
+/*
+ * eal.h — DPDK's Environment Abstraction Layer for a relay on kernel sockets,
+ * and the mbuf pool every worker draws from.
+ *
+ * The socket backend uses EAL for lcores (pinned worker threads), memory
+ * (rte_mempool, rte_ring, rte_hash) and nothing else: no hugepages, no PCI,
+ * no telemetry socket, no multi-process files. dp_eal_init() builds the EAL
+ * command line:
+ *
+ *   --no-huge -m MB --no-pci --no-telemetry --no-shconf
+ *   --file-prefix postern-<pid>                     unique per process
+ *   --lcores 0@(CPUS),1@C0,2@C1,...                 main lcore floats over every
+ *                                                   CPU the process may use;
+ *                                                   worker i is pinned to CPU i
+ *                                                   (round robin if there are
+ *                                                   more workers than CPUs)
+ *   --log-level N  [extra args from the config]     extra args last, so they win
+ *
+ * Signals: the threads EAL creates inherit the caller's signal mask. Block
+ * SIGINT/SIGTERM (pthread_sigmask) before dp_eal_init() so only the main
+ * thread sees them.
+ *
+ * Threads: dp_eal_init(), dp_eal_cleanup() and the pool functions on the main
+ * thread only; init once per process (EAL cannot be initialised twice).
+ */
+#ifndef POSTERN_DATAPLANE_EAL_H
+#define POSTERN_DATAPLANE_EAL_H
+
+#include <stddef.h>
+
+struct rte_mempool;
+
+enum {
+	DP_EAL_MEMORY_MB_MIN = 64,	/* below this a small pool no longer fits */
+	DP_EAL_MEMORY_MB_DEFAULT = 128,
+	/*
+	 * Data room after the headroom: a HOP_MTU packet plus one byte, so that
+	 * a datagram the kernel truncated is longer than any valid packet and the
+	 * core drops it as bad_header (docs/protocol.md §2.5), rounded to 64.
+	 */
+	DP_EAL_MBUF_DATA = 1472,
+	DP_EAL_POOL_CACHE = 256,	/* per-lcore mempool cache */
+};
+
+/* Receives each line EAL prints, with its RTE_LOG_* level; no newline. */
+typedef void (*dp_eal_log_fn)(unsigned rte_level, const char *line);
+
+struct dp_eal_params {
+	unsigned n_workers;		/* worker lcores, 1..RTE_MAX_LCORE - 1 */
+	unsigned memory_mb;		/* -m; DP_EAL_MEMORY_MB_MIN or more */
+	const char *const *extra_args;	/* appended after ours; may be NULL */
+	unsigned n_extra;
+	unsigned log_level;		/* RTE_LOG_ERR .. RTE_LOG_DEBUG for EAL's own lines */
+	dp_eal_log_fn log;		/* NULL: DPDK's default (stderr) */
+};
+
+/*
+ * Initialise EAL with one main lcore (this thread) and @p->n_workers worker
+ * lcores, ids 1..n_workers.
+ * @return 0; -EINVAL (bad params), -E2BIG (too many args), -EALREADY, or
+ * another -errno from EAL (rte_errno); @err then says why in one line.
+ */
+int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen);
+
+/* The --file-prefix in use ("" before init). */
+const char *dp_eal_file_prefix(void);
+
+/*
+ * rte_eal_cleanup() and removal of EAL's runtime directory
+ * (/var/run/dpdk/<prefix> for root). Every worker lcore must have returned and
+ * every pool been freed. Safe to call when init failed or never ran.
+ */
+void dp_eal_cleanup(void);
+
+/*
+ * How many mbufs a pool needs: @per_worker for each of @n_workers, plus what
+ * every lcore's cache can hold, plus a quarter as margin, rounded up to
+ * 2^k - 1 (the size rte_mempool stores best).
+ */
+unsigned dp_eal_pool_size(unsigned n_workers, unsigned per_worker);
+
+/*
+ * Create the packet pool: @n mbufs, each with PKT_PRIV_SIZE private bytes
+ * (struct pkt_meta) and RTE_PKTMBUF_HEADROOM + DP_EAL_MBUF_DATA bytes of data
+ * room, on any NUMA socket.
+ * @return 0; -ENOMEM or another -errno from rte_mempool (@err says which).
+ */
+int dp_eal_pool_create(struct rte_mempool **out, unsigned n, char *err, size_t errlen);
+
+/*
+ * Free the pool. @return how many mbufs were not back in it (0 when every
+ * mbuf was returned; anything else is a leak the caller should report).
+ * NULL is a no-op returning 0.
+ */
+unsigned dp_eal_pool_free(struct rte_mempool *mp);
+
+#endif /* POSTERN_DATAPLANE_EAL_H */

@@ -1,0 +1,158 @@
+/*
+ * config.h — postern-relay's settings: a libconfig file, command-line flags
+ * over it, validation, and the secrets they name (docs/relay.md lists every
+ * setting).
+ *
+ * Order of work, each step its own call so main() can pick the exit code:
+ *
+ *   relay_config_init()          defaults
+ *   relay_config_parse_args()    argv → which file, which flags, what to do
+ *                                (-EINVAL: a usage error, exit 2)
+ *   relay_config_load()          the file, then the flags over it, each value
+ *                                checked where it is set (-EINVAL, exit 1)
+ *   relay_config_load_secrets()  private key, PSK, trusted keys, revocations
+ *                                → struct relay_params and a token trust
+ *   relay_config_print()         the effective configuration (--check-config)
+ *   relay_config_free()          wipes the secrets
+ *
+ * Flags override the file whatever their order on the command line. A
+ * repeatable flag (--listen, --trust, --revoked, --suite, --eal-arg) replaces
+ * the file's whole list with the values given on the command line.
+ *
+ * Every error is one line, no newline, naming where the value came from:
+ *   "relay.conf:7: workers: must be an integer from 1 to 64"
+ *   "relay.conf:3: unknown setting 'wokers' (did you mean 'workers'?)"
+ *   "--workers '0': must be an integer from 1 to 64"
+ *
+ * Threads: none of this is thread-safe; main thread, before anything runs.
+ */
+#ifndef POSTERN_RELAY_CONFIG_H
+#define POSTERN_RELAY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crypto/keys.h"
+#include "crypto/token.h"
+#include "dataplane/sock.h"
+#include "relay/log.h"
+#include "relay/pkt.h"
+#include "relay/relay.h"
+
+enum {
+	RELAY_CONFIG_MAX_LISTEN = DP_SOCK_MAX_LISTEN,
+	RELAY_CONFIG_MAX_EAL_ARGS = 32,
+	RELAY_CONFIG_MAX_FLAGS = 256,		/* flags on one command line */
+	RELAY_CONFIG_WHERE_MAX = 300,		/* "FILE:LINE" or "--flag" */
+	RELAY_CONFIG_ERR_MAX = 1024,		/* a message buffer that always suffices */
+	RELAY_CONFIG_DEFAULT_PORT = 51820,
+	RELAY_CONFIG_DEFAULT_DRAIN_MS = 2000,
+};
+
+#define RELAY_CONFIG_DEFAULT_FILE "/etc/postern/relay.conf"
+
+enum relay_config_action {
+	RELAY_CONFIG_RUN,
+	RELAY_CONFIG_HELP,		/* --help: print relay_config_usage() */
+	RELAY_CONFIG_VERSION,		/* --version */
+	RELAY_CONFIG_CHECK,		/* --check-config: load everything, print, exit */
+};
+
+/* The command line, parsed but not applied. */
+struct relay_config_args {
+	enum relay_config_action action;
+	const char *file;		/* -c/--config; NULL: none (flags only) */
+	unsigned n;
+	struct {
+		int setting;		/* private index */
+		const char *value;	/* points into argv */
+		const char *flag;	/* "--workers", for messages */
+	} flags[RELAY_CONFIG_MAX_FLAGS];
+};
+
+struct relay_config {
+	const char *file;			/* NULL when only flags were given */
+
+	struct pkt_addr listen[RELAY_CONFIG_MAX_LISTEN];
+	unsigned n_listen;
+	unsigned workers;			/* default: online CPUs, capped */
+	enum dp_sock_io io;
+	char *private_key;			/* path */
+	char *trusted_arg[TOKEN_MAX_SIGNERS];	/* as written: key text or "@FILE" */
+	unsigned n_trusted;
+	uint8_t (*revoked)[TOKEN_ID_LEN];	/* from `revoked` and --revoked */
+	unsigned n_revoked, cap_revoked;
+	char *revoked_file;			/* path or NULL */
+	char *psk_file;				/* path or NULL */
+	unsigned suites;			/* HOP_SUITES_* mask */
+	uint64_t token_skew;			/* seconds */
+	uint32_t max_sessions, max_channels, max_channel_ends;
+	uint32_t handshake_budget, handshake_rate;
+	unsigned eal_memory_mb;
+	char *eal_args[RELAY_CONFIG_MAX_EAL_ARGS];
+	unsigned n_eal_args;
+	uint32_t drain_ms;
+	char *stats_file;			/* path or NULL */
+	enum log_level log_level;
+
+	/* Where the path settings were set, for messages about their files. */
+	char private_key_at[RELAY_CONFIG_WHERE_MAX];
+	char revoked_file_at[RELAY_CONFIG_WHERE_MAX];
+	char psk_file_at[RELAY_CONFIG_WHERE_MAX];
+	/* "FILE:LINE: trusted_keys[i]" or "--trust 'ARG'" */
+	char trusted_at[TOKEN_MAX_SIGNERS][RELAY_CONFIG_WHERE_MAX];
+
+	/* Filled by relay_config_load_secrets(); params.pool is the caller's. */
+	struct relay_params params;		/* holds the private key and PSK */
+	struct token_trust *trust;		/* owned; params.trust points here */
+	uint8_t public_key[KEYS_LEN];		/* the relay's, for endpoints to pin */
+	uint8_t trusted[TOKEN_MAX_SIGNERS][KEYS_LEN];	/* the Ed25519 keys of trusted_arg */
+	unsigned n_revoked_file;		/* ids read from revoked_file */
+	bool has_psk;
+};
+
+/* Defaults for everything; no file, no keys. */
+void relay_config_init(struct relay_config *c);
+
+/* Wipe the private key and PSK, free every string and the trust. Idempotent. */
+void relay_config_free(struct relay_config *c);
+
+/*
+ * Read the command line (argv[0] is the program). Values are not checked
+ * here, only that each flag exists and has its value.
+ * @return 0, or -EINVAL with @err set for a usage error (unknown flag,
+ * missing value, a stray operand, too many flags).
+ */
+int relay_config_parse_args(struct relay_config_args *a, int argc, char **argv,
+			    char *err, size_t errlen);
+
+/*
+ * Apply @a to @c: the file @a->file (if any), then every flag. Each value is
+ * checked as it is set; settings the file does not know are refused by name.
+ * @return 0, or -EINVAL (-ENOENT etc. for an unreadable file) with @err set.
+ */
+int relay_config_load(struct relay_config *c, const struct relay_config_args *a,
+		      char *err, size_t errlen);
+
+/*
+ * Check what must be present (private key, a trusted key), read the private
+ * key (refused if group or others may read it: keys_load_private), the PSK
+ * and the revocation file, and build the token trust; fill @c->params from
+ * relay_params_default() and the settings (pool left NULL).
+ * @return 0, or -errno with @err naming the setting and the file.
+ */
+int relay_config_load_secrets(struct relay_config *c, char *err, size_t errlen);
+
+/*
+ * Write the effective configuration in the file's own syntax, with the
+ * relay's public key and counts as comments. Never prints a secret.
+ * @return 0 or -EIO.
+ */
+int relay_config_print(const struct relay_config *c, FILE *out);
+
+/* The --help text. */
+const char *relay_config_usage(void);
+
+#endif /* POSTERN_RELAY_CONFIG_H */

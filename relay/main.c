@@ -1,0 +1,394 @@
+/*
+ * postern-relay — the relay: options and config, EAL, the packet pool, the
+ * core, the socket backend; then wait for a signal, drain, and tear down.
+ *
+ * main() only wires modules together, as a list of phases:
+ *   1. options and configuration (relay/config.h); secrets loaded
+ *   2. signals blocked, so EAL's threads never take SIGINT/SIGTERM
+ *   3. EAL and the mbuf pool (dataplane/eal.h)
+ *   4. the relay core (relay/relay.h) and the backend (dataplane/sock.h)
+ *   5. wait: stats file every second; the first SIGINT/SIGTERM starts a drain
+ *      (relay_drain), which ends when relay_is_drained() or after drain_ms; a
+ *      second signal ends it at once
+ *   6. stop the workers, write the stats a last time, free everything, check
+ *      that every mbuf came back, EAL cleanup
+ *
+ * Log lines are "LEVEL: event=NAME key=value ..." on stderr (relay/log.h).
+ * Exit status: 0 after a clean shutdown or --help/--version/--check-config;
+ * 1 for a bad configuration or a start-up failure; 2 for a usage error.
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <rte_log.h>
+
+#include "dataplane/addr.h"
+#include "dataplane/eal.h"
+#include "dataplane/sock.h"
+#include "relay/config.h"
+#include "relay/log.h"
+#include "relay/relay.h"
+#include "relay/stats_file.h"
+
+#ifndef POSTERN_VERSION
+#define POSTERN_VERSION "unknown"
+#endif
+
+enum {
+	EXIT_USAGE = 2,
+	STATS_PERIOD_MS = 1000,
+	DRAIN_POLL_MS = 20,
+	ERR_MAX = RELAY_CONFIG_ERR_MAX,
+	/* What the core may hold per worker besides the backend: inbox ring, TX queue, staging. */
+	CORE_MBUFS_PER_WORKER = 4096 + 2 * 64 + 64,
+};
+
+struct relay_run {
+	struct relay_config cfg;
+	struct rte_mempool *pool;
+	struct relay *relay;
+	struct dp_sock *backend;
+	uint64_t start_ns;
+	char stats_err[ERR_MAX];	/* last stats-file error, logged once */
+	struct dp_sock_io_stats io_seen[RELAY_MAX_WORKERS];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t unix_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Token validity needs wall-clock time; the core reads no clock (relay_set_clock). */
+static void tell_clock(struct relay *r)
+{
+	uint64_t mono = now_ns(), wall = unix_ns();
+
+	relay_set_clock(r, mono, wall);
+}
+
+static int fail_usage(const char *msg)
+{
+	fprintf(stderr, "postern-relay: %s\nTry 'postern-relay --help'.\n", msg);
+	return EXIT_USAGE;
+}
+
+static int fail_config(const char *msg)
+{
+	fprintf(stderr, "postern-relay: %s\n", msg);
+	return EXIT_FAILURE;
+}
+
+/* DPDK's own lines, re-levelled: EAL's INFO chatter only at debug. */
+static void eal_log(unsigned rte_level, const char *line)
+{
+	enum log_level level = rte_level <= RTE_LOG_ERR ? LOG_LEVEL_ERROR :
+			       rte_level == RTE_LOG_WARNING ? LOG_LEVEL_WARN :
+			       rte_level == RTE_LOG_NOTICE ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+	char clean[512];
+	size_t n = 0;
+
+	/* Quotes would break the key=value form. */
+	for (const char *p = line; *p && n < sizeof(clean) - 1; p++)
+		clean[n++] = *p == '"' ? '\'' : *p;
+	clean[n] = '\0';
+	log_msg(level, "event=dpdk msg=\"%s\"", clean);
+}
+
+static unsigned eal_level(enum log_level level)
+{
+	switch (level) {
+	case LOG_LEVEL_ERROR: return RTE_LOG_ERR;
+	case LOG_LEVEL_WARN: return RTE_LOG_WARNING;
+	case LOG_LEVEL_INFO: return RTE_LOG_NOTICE;
+	default: return RTE_LOG_INFO;
+	}
+}
+
+static void listen_text(const struct relay_config *c, char *out, size_t len)
+{
+	char a[DP_ADDR_TEXT_MAX];
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < c->n_listen && n < len; i++) {
+		dp_addr_format(&c->listen[i], a);
+		n += (size_t)snprintf(out + n, len - n, "%s%s", i ? "," : "", a);
+	}
+}
+
+/* ---- phases ------------------------------------------------------------- */
+
+static int start_eal(struct relay_run *run)
+{
+	struct dp_eal_params ep = {
+		.n_workers = run->cfg.workers,
+		.memory_mb = run->cfg.eal_memory_mb,
+		.extra_args = (const char *const *)run->cfg.eal_args,
+		.n_extra = run->cfg.n_eal_args,
+		.log_level = eal_level(run->cfg.log_level),
+		.log = eal_log,
+	};
+	uint64_t t0 = now_ns();
+	char err[ERR_MAX];
+	unsigned n;
+	int ret;
+
+	ret = dp_eal_init(&ep, err, sizeof(err));
+	if (ret) {
+		log_error("event=fatal stage=eal msg=\"%s\"", err);
+		return ret;
+	}
+	n = dp_eal_pool_size(run->cfg.workers,
+			     dp_sock_mbufs_per_worker(run->cfg.io) + CORE_MBUFS_PER_WORKER);
+	ret = dp_eal_pool_create(&run->pool, n, err, sizeof(err));
+	if (ret) {
+		log_error("event=fatal stage=pool msg=\"%s\"", err);
+		return ret;
+	}
+	log_info("event=eal_ready file_prefix=%s memory_mb=%u lcores=%u mbufs=%u ms=%llu",
+		 dp_eal_file_prefix(), run->cfg.eal_memory_mb, run->cfg.workers + 1, n,
+		 (unsigned long long)((now_ns() - t0) / 1000000));
+	return 0;
+}
+
+static int start_relay(struct relay_run *run)
+{
+	struct dp_sock_params sp = {
+		.listen = run->cfg.listen,
+		.n_listen = run->cfg.n_listen,
+		.io = run->cfg.io,
+		.pool = run->pool,
+	};
+	char err[ERR_MAX];
+	int ret;
+
+	run->cfg.params.pool = run->pool;
+	ret = relay_create(&run->relay, &run->cfg.params);
+	/* The core keeps its own copy; ours goes now, not at exit. */
+	OPENSSL_cleanse(run->cfg.params.static_priv, sizeof(run->cfg.params.static_priv));
+	OPENSSL_cleanse(run->cfg.params.psk, sizeof(run->cfg.params.psk));
+	if (ret) {
+		log_error("event=fatal stage=relay msg=\"cannot create the relay core: %s\"",
+			  strerror(-ret));
+		return ret;
+	}
+	tell_clock(run->relay);
+	sp.relay = run->relay;
+	ret = dp_sock_create(&run->backend, &sp, err, sizeof(err));
+	if (ret) {
+		log_error("event=fatal stage=listen msg=\"%s\"", err);
+		return ret;
+	}
+	ret = dp_sock_start(run->backend, err, sizeof(err));
+	if (ret) {
+		log_error("event=fatal stage=workers msg=\"%s\"", err);
+		return ret;
+	}
+	return 0;
+}
+
+static void write_stats(struct relay_run *run)
+{
+	char err[ERR_MAX];
+
+	if (!run->cfg.stats_file || !run->relay)
+		return;
+	if (stats_file_write(run->cfg.stats_file, run->relay, run->backend,
+			     now_ns() - run->start_ns, err, sizeof(err))) {
+		if (strcmp(err, run->stats_err))
+			log_warn("event=stats_file_error msg=\"%s\"", err);
+		snprintf(run->stats_err, sizeof(run->stats_err), "%s", err);
+	} else {
+		run->stats_err[0] = '\0';
+	}
+}
+
+static const char *errno_name(int e)
+{
+	const char *name = strerrorname_np(e);
+
+	return name ? name : "?";
+}
+
+/* Socket errors are counted on the fast path; say so here, once a second at most. */
+static void log_io_errors(struct relay_run *run)
+{
+	for (unsigned w = 0; w < run->cfg.workers; w++) {
+		struct dp_sock_io_stats now, *seen = &run->io_seen[w];
+
+		dp_sock_io_stats(run->backend, w, &now);
+		if (now.rx_errors > seen->rx_errors)
+			log_warn("event=rx_errors worker=%u count=%llu errno=%s", w,
+				 (unsigned long long)(now.rx_errors - seen->rx_errors),
+				 errno_name(now.rx_errno));
+		if (now.tx_errors > seen->tx_errors)
+			log_warn("event=tx_errors worker=%u count=%llu errno=%s", w,
+				 (unsigned long long)(now.tx_errors - seen->tx_errors),
+				 errno_name(now.tx_errno));
+		if (now.rx_nombuf > seen->rx_nombuf)
+			log_warn("event=pool_empty worker=%u count=%llu", w,
+				 (unsigned long long)(now.rx_nombuf - seen->rx_nombuf));
+		*seen = now;
+	}
+}
+
+/* Phase 5. @return when the relay should stop. */
+static void wait_for_end(struct relay_run *run, const sigset_t *sigs)
+{
+	uint64_t next_stats = now_ns(), drain_start = 0, drain_end = 0;
+	bool draining = false;
+
+	for (;;) {
+		uint64_t now = now_ns(), wait_ns;
+		struct timespec ts;
+		siginfo_t info;
+		int sig;
+
+		if (now >= next_stats) {
+			tell_clock(run->relay);
+			write_stats(run);
+			log_io_errors(run);
+			next_stats = now + STATS_PERIOD_MS * 1000000ull;
+		}
+		if (draining) {
+			if (relay_is_drained(run->relay)) {
+				log_info("event=drained ms=%llu",
+					 (unsigned long long)((now - drain_start) / 1000000));
+				return;
+			}
+			if (now >= drain_end) {
+				log_warn("event=drain_timeout drain_ms=%u", run->cfg.drain_ms);
+				return;
+			}
+		}
+		wait_ns = next_stats - now;
+		if (draining && wait_ns > DRAIN_POLL_MS * 1000000ull)
+			wait_ns = DRAIN_POLL_MS * 1000000ull;
+		ts.tv_sec = (time_t)(wait_ns / 1000000000u);
+		ts.tv_nsec = (long)(wait_ns % 1000000000u);
+		sig = sigtimedwait(sigs, &info, &ts);
+		if (sig < 0)
+			continue;	/* EAGAIN: timeout; EINTR */
+		if (sig == SIGHUP) {
+			log_warn("event=signal signal=SIGHUP action=ignored "
+				 "msg=\"reload arrives with the control plane\"");
+			continue;
+		}
+		if (draining) {
+			log_warn("event=signal signal=SIG%s action=stop_now", sigabbrev_np(sig));
+			return;
+		}
+		log_info("event=signal signal=SIG%s action=drain drain_ms=%u", sigabbrev_np(sig),
+			 run->cfg.drain_ms);
+		relay_drain(run->relay, run->cfg.drain_ms);
+		dp_sock_wake_all(run->backend);
+		draining = true;
+		drain_start = now_ns();
+		drain_end = drain_start + run->cfg.drain_ms * 1000000ull;
+	}
+}
+
+/* Phase 6: everything in reverse; @return the exit status. */
+static int teardown(struct relay_run *run, int status)
+{
+	struct relay_stats t;
+	unsigned missing;
+
+	if (run->backend)
+		dp_sock_stop(run->backend);
+	if (run->relay) {
+		write_stats(run);
+		relay_stats_total(run->relay, &t);
+		log_info("event=stopped rx_packets=%llu forwarded=%llu handled=%llu dropped=%llu "
+			 "tx_packets=%llu handshakes=%llu",
+			 (unsigned long long)t.rx_packets, (unsigned long long)t.forwarded,
+			 (unsigned long long)t.handled,
+			 (unsigned long long)relay_stats_dropped(&t),
+			 (unsigned long long)t.tx_packets, (unsigned long long)t.handshakes);
+	}
+	dp_sock_destroy(run->backend);
+	relay_destroy(run->relay);
+	missing = dp_eal_pool_free(run->pool);
+	if (missing)
+		log_error("event=mbuf_leak missing=%u msg=\"mbufs not returned to the pool\"",
+			  missing);
+	dp_eal_cleanup();
+	relay_config_free(&run->cfg);
+	log_info("event=exit status=%d", status);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct relay_run run;
+	struct relay_config_args args;
+	char err[ERR_MAX], listen[DP_SOCK_MAX_LISTEN * DP_ADDR_TEXT_MAX], pub[KEYS_TEXT_LEN + 1];
+	sigset_t sigs;
+	int ret;
+
+	/* 1. options and configuration */
+	relay_config_init(&run.cfg);
+	if (relay_config_parse_args(&args, argc, argv, err, sizeof(err))) {
+		relay_config_free(&run.cfg);
+		return fail_usage(err);
+	}
+	if (args.action == RELAY_CONFIG_HELP || args.action == RELAY_CONFIG_VERSION) {
+		fputs(args.action == RELAY_CONFIG_HELP ? relay_config_usage() :
+		      "postern-relay " POSTERN_VERSION "\n", stdout);
+		relay_config_free(&run.cfg);
+		return fflush(stdout) ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
+	if (relay_config_load(&run.cfg, &args, err, sizeof(err)) ||
+	    relay_config_load_secrets(&run.cfg, err, sizeof(err))) {
+		relay_config_free(&run.cfg);
+		return fail_config(err);
+	}
+	if (args.action == RELAY_CONFIG_CHECK) {
+		ret = relay_config_print(&run.cfg, stdout) ? EXIT_FAILURE : EXIT_SUCCESS;
+		relay_config_free(&run.cfg);
+		return ret;
+	}
+	log_set_level(run.cfg.log_level);
+	listen_text(&run.cfg, listen, sizeof(listen));
+	keys_to_text(run.cfg.public_key, pub);
+	log_info("event=start version=%s config=%s workers=%u io=%s listen=%s public_key=%s",
+		 POSTERN_VERSION, run.cfg.file ? run.cfg.file : "-", run.cfg.workers,
+		 dp_sock_io_name(run.cfg.io), listen, pub);
+	run.start_ns = now_ns();
+
+	/* 2. signals: blocked here, inherited by every thread EAL creates */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* 3, 4 */
+	if (start_eal(&run) || start_relay(&run))
+		return teardown(&run, EXIT_FAILURE);
+	log_info("event=running io=\"%s\" workers=%u", dp_sock_io_detail(run.backend),
+		 run.cfg.workers);
+
+	/* 5, 6 */
+	wait_for_end(&run, &sigs);
+	return teardown(&run, EXIT_SUCCESS);
+}

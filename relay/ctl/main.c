@@ -1,6 +1,6 @@
 /*
- * posternctl — the operator's tool: keys and tokens now; the control-socket
- * commands (stats, sessions, revoke, drain ...) arrive with the control plane.
+ * posternctl — the operator's tool: keys and tokens, and the commands for a
+ * running relay over its control socket (cmd_relay.c).
  *
  * main() only picks the command; each command parses its own options.
  */
@@ -16,15 +16,26 @@
 #endif
 
 static const char usage[] =
-	"Usage: posternctl [--help] [--version] COMMAND [ARGS...]\n"
+	"Usage: posternctl [--help] [--version] [--socket PATH] COMMAND [ARGS...]\n"
 	"\n"
-	"Keys and tokens for Postern relays and endpoints.\n"
+	"Keys and tokens for Postern relays and endpoints, and control of a running relay.\n"
 	"\n"
 	"Commands:\n"
 	"  genkey          generate a private key (X25519 static or Ed25519 signing)\n"
 	"  pubkey          print the public key of a private key\n"
 	"  token issue     issue a signed token for a gateway or an agent\n"
 	"  token inspect   show a token's fields and, given --trust, whether it is valid\n"
+	"\n"
+	"Commands for a running relay (its control socket: --socket PATH, else\n"
+	"$POSTERN_SOCKET, else /run/postern/relay.sock):\n"
+	"  status          version, uptime, readiness, sessions and channels\n"
+	"  stats           packet counters and drop reasons\n"
+	"  sessions list   hop sessions          sessions kick ID   end one\n"
+	"  channels list   spliced channels\n"
+	"  tokens revoke   revoke a token now    keys trust|untrust KEY\n"
+	"  drain           GOAWAY to everyone, exit when empty\n"
+	"  reload          re-read the configuration\n"
+	"  log-level LVL   error, warn, info or debug\n"
 	"\n"
 	"Run 'posternctl COMMAND --help' for a command's options.\n"
 	"\n"
@@ -78,6 +89,7 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "socket", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct {
@@ -87,6 +99,15 @@ int main(int argc, char **argv)
 		{ "genkey", cmd_genkey },
 		{ "pubkey", cmd_pubkey },
 		{ "token", cmd_token },
+		{ "status", cmd_status },
+		{ "stats", cmd_stats },
+		{ "sessions", cmd_sessions },
+		{ "channels", cmd_channels },
+		{ "tokens", cmd_tokens },
+		{ "keys", cmd_keys },
+		{ "drain", cmd_drain },
+		{ "reload", cmd_reload },
+		{ "log-level", cmd_log_level },
 	};
 	int c;
 
@@ -98,6 +119,9 @@ int main(int argc, char **argv)
 			return ctl_print(usage);
 		case 'V':
 			return ctl_print("posternctl " POSTERN_VERSION "\n");
+		case 'S':
+			ctl_socket_path = optarg;
+			break;
 		default:
 			return ctl_getopt_err("", c, argv);
 		}

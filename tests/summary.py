@@ -10,6 +10,9 @@ import json
 import re
 import sys
 
+# A sanitizer report in a forked Criterion worker does not fail the test by
+# itself (the worker has already reported success): count it here.
+SANITIZER = re.compile(r"ERROR: (?:Leak|Address)Sanitizer|runtime error: ")
 SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+)")
 SKIP = re.compile(r"^\[SKIP\] ", re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -26,6 +29,9 @@ def main(paths):
                 t = json.loads(line)
                 out = ANSI.sub("", (t.get("stdout") or "") + (t.get("stderr") or ""))
                 result = t.get("result", "")
+                if result == "OK" and SANITIZER.search(out):
+                    failed += 1
+                    failures.append(f"{t['name']}: sanitizer report in its output")
                 m = SYNTH.search(out)
                 if m and result in ("OK", "FAIL", "EXPECTEDFAIL"):
                     _, p, fl = map(int, m.groups())

@@ -1,0 +1,122 @@
+# lib.sh — shared helpers for Postern's end-to-end tests (sourced, not run).
+#
+# Every test gets a private temp dir, namespaces named pst-<role>-<pid> so
+# concurrent runs never collide, and one cleanup that kills what it started,
+# deletes its namespaces and its temp dir. Only addresses inside namespaces
+# the test created are used.
+#
+# Usage:
+#   source "$(dirname "$0")/lib.sh"
+#   e2e_init "$@"            # BUILD dir as $1; sets $B (build), $T (temp dir)
+#   ns_add relay; veth relay 10.77.1.1/24 gw 10.77.1.2/24
+#   bg relay ip netns exec "$(ns relay)" "$B/postern-relay" ...
+#   pass "what was checked"; fail "what went wrong"
+
+set -euo pipefail
+
+E2E_NS=()
+E2E_PIDS=()
+E2E_NAME=$(basename "$0" .sh)
+
+e2e_cleanup() {
+	local rc=$? pid ns
+	for pid in "${E2E_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	for ns in "${E2E_NS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	if ((rc != 0)) && [[ -n ${T:-} && -d $T ]]; then
+		echo "--- $E2E_NAME: logs from $T" >&2
+		for f in "$T"/*.log; do
+			[[ -f $f ]] || continue
+			echo "--- $(basename "$f") (last 30 lines)" >&2
+			tail -n 30 "$f" >&2
+		done
+	fi
+	[[ -n ${T:-} ]] && rm -rf "$T"
+	exit $rc
+}
+
+e2e_init() {
+	B=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
+	[[ $(id -u) == 0 ]] || { echo "$E2E_NAME: needs root (network namespaces)"; exit 77; }
+	T=$(mktemp -d "/tmp/postern-$E2E_NAME.XXXXXX")
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+ns() { echo "pst-$1-$$"; }
+
+ns_add() {
+	local n
+	n=$(ns "$1")
+	ip netns add "$n"
+	E2E_NS+=("$n")
+	ip -n "$n" link set lo up
+}
+
+# veth NS_A ADDR_A/LEN NS_B ADDR_B/LEN: a link between two namespaces.
+veth() {
+	local a=$1 aa=$2 b=$3 ba=$4
+	local ia="v-$b" ib="v-$a"
+	ip link add "$ia" netns "$(ns "$a")" type veth peer name "$ib" netns "$(ns "$b")"
+	ip -n "$(ns "$a")" addr add "$aa" dev "$ia"
+	ip -n "$(ns "$b")" addr add "$ba" dev "$ib"
+	ip -n "$(ns "$a")" link set "$ia" up
+	ip -n "$(ns "$b")" link set "$ib" up
+}
+
+# bg NAME CMD...: run in the background, output to $T/NAME.log, remember the pid.
+bg() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.log" 2>&1 &
+	E2E_PIDS+=($!)
+	eval "PID_$name=$!"
+}
+
+# wait_for SECONDS CMD...: poll until CMD succeeds.
+wait_for() {
+	local s=$1 i
+	shift
+	for ((i = 0; i < s * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+pass() { printf 'ok: %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+# json FILE EXPR: evaluate a Python expression over the JSON in FILE (as `j`).
+json() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# pki: keys and tokens under $T/pki, issued with posternctl.
+#   pki_init                      relay key, control-plane key
+#   pki_endpoint NAME ROLE TENANT TUNNEL...   NAME.key, NAME.pub, NAME.token
+pki_init() {
+	P=$T/pki
+	mkdir -p "$P"
+	"$B/relay/posternctl" genkey -o "$P/relay.key"
+	"$B/relay/posternctl" pubkey "$P/relay.key" >"$P/relay.pub"
+	"$B/relay/posternctl" genkey -o "$P/control.key"
+	"$B/relay/posternctl" pubkey --signing "$P/control.key" >"$P/control.pub"
+}
+
+pki_endpoint() {
+	local name=$1 role=$2 tenant=$3 t args=()
+	shift 3
+	for t in "$@"; do args+=(--tunnel "$t"); done
+	"$B/relay/posternctl" genkey -o "$P/$name.key"
+	"$B/relay/posternctl" pubkey "$P/$name.key" >"$P/$name.pub"
+	"$B/relay/posternctl" token issue --signing-key "$P/control.key" --tenant "$tenant" \
+		--role "$role" "${args[@]}" --endpoint-key "@$P/$name.pub" --valid-for 1h \
+		-o "$P/$name.token"
+}

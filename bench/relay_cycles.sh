@@ -86,6 +86,7 @@ for size in "${sizes[@]}"; do
 		udp_before=$(udp_errors)
 		ip netns exec "$(ns relay)" "$B/postern-relay" --listen 0.0.0.0:51820 --workers 2 \
 			--private-key "$P/relay.key" --trust "@$P/control.pub" --stats-file "$stats" \
+			--control-socket "$T/relay.sock" --metrics-listen off \
 			>"$T/relay.log" 2>&1 &
 		relay=$!
 		wait_for 10 test -s "$stats" || fail "relay did not start"

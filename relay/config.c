@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -29,12 +30,13 @@ enum kind {
 	K_INT,		/* an integer within [min, max] */
 	K_STR,		/* one string */
 	K_LIST,		/* a list of strings; repeatable flag */
+	K_BOOL,		/* true or false */
 };
 
 /* One value being set: from the file or from a flag. */
 struct value {
 	const char *str;	/* K_STR, K_LIST */
-	long long num;		/* K_INT */
+	long long num;		/* K_INT, K_BOOL (0 or 1) */
 	unsigned index;		/* K_LIST: position in the list */
 	const char *where;	/* "FILE:LINE" or "--flag" */
 };
@@ -49,10 +51,10 @@ struct setting {
 	const char *flag;	/* long option, without "--" */
 	enum kind kind;
 	long long min, max;	/* K_INT */
-	size_t off;		/* K_INT and paths: the field */
+	size_t off;		/* K_INT, K_BOOL and paths: the field */
 	unsigned size;		/* K_INT: sizeof the field */
 	size_t where_off;	/* paths: where it was set; 0 for none */
-	set_fn set;		/* NULL for K_INT: stored by off/size */
+	set_fn set;		/* NULL for K_INT, K_BOOL: stored by off/size */
 	clear_fn clear;		/* K_LIST */
 	const char *arg;	/* for --help */
 	const char *help;
@@ -318,6 +320,78 @@ static int set_log_level(struct relay_config *c, const struct setting *s, const 
 	return 0;
 }
 
+static int set_control_socket(struct relay_config *c, const struct setting *s,
+			      const struct value *v, char *msg, size_t len)
+{
+	(void)s;
+	if (v->str[0] != '/')
+		return msgf(msg, len, "must be an absolute path");
+	if (strlen(v->str) >= sizeof(c->control_socket))
+		return msgf(msg, len, "a socket path is at most %zu characters",
+			    sizeof(c->control_socket) - 1);
+	snprintf(c->control_socket, sizeof(c->control_socket), "%s", v->str);
+	return 0;
+}
+
+/* A group name or a numeric gid, resolved now so that a typo stops the start. */
+static int set_control_group(struct relay_config *c, const struct setting *s,
+			     const struct value *v, char *msg, size_t len)
+{
+	struct group *g;
+	char *end;
+	long gid;
+
+	(void)s;
+	if (!v->str[0])
+		return msgf(msg, len, "must not be empty");
+	if (strlen(v->str) >= sizeof(c->control_group))
+		return msgf(msg, len, "too long");
+	errno = 0;
+	gid = strtol(v->str, &end, 10);
+	if (v->str[0] >= '0' && v->str[0] <= '9' && !*end) {
+		if (errno || gid > (long)UINT32_MAX - 1)
+			return msgf(msg, len, "not a group id");
+	} else {
+		errno = 0;
+		g = getgrnam(v->str);
+		if (!g)
+			return msgf(msg, len, "no such group%s%s", errno ? ": " : "",
+				    errno ? strerror(errno) : "");
+		gid = (long)g->gr_gid;
+	}
+	snprintf(c->control_group, sizeof(c->control_group), "%s", v->str);
+	c->control_gid = gid;
+	return 0;
+}
+
+static int set_metrics_listen(struct relay_config *c, const struct setting *s,
+			      const struct value *v, char *msg, size_t len)
+{
+	struct pkt_addr a;
+	const char *why;
+
+	(void)s;
+	snprintf(c->metrics_listen_at, sizeof(c->metrics_listen_at), "%s", v->where);
+	if (!strcmp(v->str, "off")) {
+		c->metrics_listen[0] = '\0';
+		return 0;
+	}
+	if (dp_addr_parse(v->str, &a, &why))
+		return msgf(msg, len, "%s (or \"off\")", why);
+	c->metrics_addr = a;
+	dp_addr_format(&a, c->metrics_listen);
+	return 0;
+}
+
+static bool is_loopback(const struct pkt_addr *a)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+	if (a->family == PKT_AF_INET)
+		return a->addr[0] == 127;
+	return !memcmp(a->addr, v6_loopback, sizeof(v6_loopback));
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 #define INT(n, fl, lo, hi, f, a, h) \
@@ -328,6 +402,9 @@ static int set_log_level(struct relay_config *c, const struct setting *s, const 
 #define PATH(n, fl, f, at, a, h) \
 	{ .name = n, .flag = fl, .kind = K_STR, .off = offsetof(struct relay_config, f), \
 	  .where_off = at, .set = set_path, .arg = a, .help = h }
+#define BOOL(n, fl, f, h) \
+	{ .name = n, .flag = fl, .kind = K_BOOL, .off = offsetof(struct relay_config, f), \
+	  .size = sizeof(((struct relay_config *)0)->f), .arg = "true|false", .help = h }
 #define AT(f) offsetof(struct relay_config, f)
 #define STR(n, fl, fn, a, h) \
 	{ .name = n, .flag = fl, .kind = K_STR, .set = fn, .arg = a, .help = h }
@@ -374,6 +451,14 @@ static const struct setting settings[] = {
 	PATH("stats_file", "stats-file", stats_file, 0, "FILE",
 	     "write counters as JSON here every second and at exit"),
 	STR("log_level", "log-level", set_log_level, "LEVEL", "error, warn, info or debug"),
+	STR("control_socket", "control-socket", set_control_socket, "PATH",
+	    "control socket for posternctl (default " CONTROL_DEFAULT_SOCKET ")"),
+	STR("control_group", "control-group", set_control_group, "GROUP",
+	    "group that may use the control socket (mode 0660; default: none, 0600)"),
+	STR("metrics_listen", "metrics-listen", set_metrics_listen, "ADDR:PORT|off",
+	    "HTTP for /metrics, /ready, /live (default " CONTROL_DEFAULT_HTTP ")"),
+	BOOL("metrics_allow_public", "metrics-allow-public", metrics_allow_public,
+	     "allow metrics_listen outside loopback (default false)"),
 };
 
 enum {
@@ -410,6 +495,11 @@ void relay_config_init(struct relay_config *c)
 	c->eal_memory_mb = DP_EAL_MEMORY_MB_DEFAULT;
 	c->drain_ms = RELAY_CONFIG_DEFAULT_DRAIN_MS;
 	c->log_level = LOG_LEVEL_INFO;
+	snprintf(c->control_socket, sizeof(c->control_socket), "%s", CONTROL_DEFAULT_SOCKET);
+	c->control_gid = -1;
+	dp_addr_parse(CONTROL_DEFAULT_HTTP, &c->metrics_addr, &why);
+	dp_addr_format(&c->metrics_addr, c->metrics_listen);
+	snprintf(c->metrics_listen_at, sizeof(c->metrics_listen_at), "default");
 }
 
 void relay_config_free(struct relay_config *c)
@@ -432,6 +522,12 @@ void relay_config_free(struct relay_config *c)
 static int apply(struct relay_config *c, const struct setting *s, const struct value *v,
 		 char *msg, size_t len)
 {
+	if (s->kind == K_BOOL) {
+		bool b = v->num != 0;
+
+		memcpy((char *)c + s->off, &b, sizeof(b));
+		return 0;
+	}
 	if (s->kind == K_INT) {
 		if (v->num < s->min || v->num > s->max)
 			return msgf(msg, len, "must be an integer from %lld to %lld", s->min,
@@ -634,6 +730,14 @@ static int file_setting(const struct file_ctx *f, const struct setting *s, confi
 		}
 		v.num = config_setting_get_int64(st);
 		break;
+	case K_BOOL:
+		if (type != CONFIG_TYPE_BOOL) {
+			snprintf(msg, sizeof(msg), "must be true or false, not %s",
+				 type_name(type));
+			return file_err(f, st, s->name, msg);
+		}
+		v.num = config_setting_get_bool(st);
+		break;
 	case K_STR:
 		if (type != CONFIG_TYPE_STRING) {
 			snprintf(msg, sizeof(msg), "must be a string in double quotes, not %s",
@@ -821,6 +925,15 @@ static int apply_flags(struct relay_config *c, const struct relay_config_args *a
 				 s->flag, v.str, s->min, s->max);
 			return -EINVAL;
 		}
+		if (s->kind == K_BOOL) {
+			if (!strcmp(v.str, "true") || !strcmp(v.str, "false")) {
+				v.num = !strcmp(v.str, "true");
+			} else {
+				snprintf(err, errlen, "--%s '%s': must be true or false",
+					 s->flag, v.str);
+				return -EINVAL;
+			}
+		}
 		if (s->kind == K_LIST && !cleared[idx]) {
 			s->clear(c);
 			cleared[idx] = true;
@@ -845,7 +958,17 @@ int relay_config_load(struct relay_config *c, const struct relay_config_args *a,
 		if (ret)
 			return ret;
 	}
-	return apply_flags(c, a, err, errlen);
+	ret = apply_flags(c, a, err, errlen);
+	if (ret)
+		return ret;
+	/* docs/control.md: /metrics reveals traffic volumes and sessions. */
+	if (c->metrics_listen[0] && !c->metrics_allow_public && !is_loopback(&c->metrics_addr)) {
+		snprintf(err, errlen, "%s: metrics_listen '%s': not a loopback address; set "
+			 "metrics_allow_public = true to serve /metrics there",
+			 c->metrics_listen_at, c->metrics_listen);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* ---- secrets ------------------------------------------------------------ */
@@ -1104,6 +1227,12 @@ int relay_config_print(const struct relay_config *c, FILE *out)
 	fprintf(out, "drain_ms = %u;\n", c->drain_ms);
 	put_opt_path(out, "stats_file", c->stats_file);
 	fprintf(out, "log_level = \"%s\";\n", log_level_name(c->log_level));
+	fputs("control_socket = ", out);
+	put_string(out, c->control_socket);
+	fputs(";\n", out);
+	put_opt_path(out, "control_group", c->control_group[0] ? c->control_group : NULL);
+	fprintf(out, "metrics_listen = \"%s\";\n", c->metrics_listen[0] ? c->metrics_listen : "off");
+	fprintf(out, "metrics_allow_public = %s;\n", c->metrics_allow_public ? "true" : "false");
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }
 

@@ -36,7 +36,9 @@
 
 #include "crypto/keys.h"
 #include "crypto/token.h"
+#include "dataplane/addr.h"
 #include "dataplane/sock.h"
+#include "relay/control.h"
 #include "relay/log.h"
 #include "relay/pkt.h"
 #include "relay/relay.h"
@@ -49,6 +51,8 @@ enum {
 	RELAY_CONFIG_ERR_MAX = 1024,		/* a message buffer that always suffices */
 	RELAY_CONFIG_DEFAULT_PORT = 51820,
 	RELAY_CONFIG_DEFAULT_DRAIN_MS = 2000,
+	RELAY_CONFIG_SOCKET_PATH_MAX = 108,	/* sun_path, with its NUL */
+	RELAY_CONFIG_GROUP_MAX = 64,
 };
 
 #define RELAY_CONFIG_DEFAULT_FILE "/etc/postern/relay.conf"
@@ -97,10 +101,19 @@ struct relay_config {
 	char *stats_file;			/* path or NULL */
 	enum log_level log_level;
 
+	/* The control plane (relay/control.h, docs/control.md). */
+	char control_socket[RELAY_CONFIG_SOCKET_PATH_MAX];	/* absolute path */
+	char control_group[RELAY_CONFIG_GROUP_MAX];	/* as written; "" for none */
+	long control_gid;			/* control_group resolved; -1 for none */
+	char metrics_listen[DP_ADDR_TEXT_MAX];	/* canonical "ADDR:PORT"; "" when "off" */
+	struct pkt_addr metrics_addr;		/* valid when metrics_listen[0] */
+	bool metrics_allow_public;		/* allow metrics_listen outside 127/8, ::1 */
+
 	/* Where the path settings were set, for messages about their files. */
 	char private_key_at[RELAY_CONFIG_WHERE_MAX];
 	char revoked_file_at[RELAY_CONFIG_WHERE_MAX];
 	char psk_file_at[RELAY_CONFIG_WHERE_MAX];
+	char metrics_listen_at[RELAY_CONFIG_WHERE_MAX];
 	/* "FILE:LINE: trusted_keys[i]" or "--trust 'ARG'" */
 	char trusted_at[TOKEN_MAX_SIGNERS][RELAY_CONFIG_WHERE_MAX];
 
@@ -130,7 +143,10 @@ int relay_config_parse_args(struct relay_config_args *a, int argc, char **argv,
 
 /*
  * Apply @a to @c: the file @a->file (if any), then every flag. Each value is
- * checked as it is set; settings the file does not know are refused by name.
+ * checked as it is set (control_group is looked up in the group database
+ * then); settings the file does not know are refused by name. Last, a
+ * metrics_listen address outside 127.0.0.0/8 and ::1 is refused unless
+ * metrics_allow_public is set.
  * @return 0, or -EINVAL (-ENOENT etc. for an unreadable file) with @err set.
  */
 int relay_config_load(struct relay_config *c, const struct relay_config_args *a,

@@ -7,9 +7,12 @@
  *   2. signals blocked, so EAL's threads never take SIGINT/SIGTERM
  *   3. EAL and the mbuf pool (dataplane/eal.h)
  *   4. the relay core (relay/relay.h) and the backend (dataplane/sock.h)
- *   5. wait: stats file every second; the first SIGINT/SIGTERM starts a drain
- *      (relay_drain), which ends when relay_is_drained() or after drain_ms; a
- *      second signal ends it at once
+ *   5. the control plane (relay/control.h) runs on this thread until the end:
+ *      posternctl on the control socket, /metrics /ready /live over loopback
+ *      HTTP, and a tick that writes the stats file every second. The first
+ *      SIGINT/SIGTERM (or `posternctl drain`) starts a drain (relay_drain),
+ *      which ends when relay_is_drained() or after its drain time; a second
+ *      signal ends it at once. SIGHUP is logged: reload is not supported yet
  *   6. stop the workers, write the stats a last time, free everything, check
  *      that every mbuf came back, EAL cleanup
  *
@@ -24,7 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <rte_log.h>
@@ -33,8 +39,10 @@
 #include "dataplane/eal.h"
 #include "dataplane/sock.h"
 #include "relay/config.h"
+#include "relay/control.h"
 #include "relay/log.h"
 #include "relay/relay.h"
+#include "relay/stats.h"
 #include "relay/stats_file.h"
 
 #ifndef POSTERN_VERSION
@@ -44,7 +52,7 @@
 enum {
 	EXIT_USAGE = 2,
 	STATS_PERIOD_MS = 1000,
-	DRAIN_POLL_MS = 20,
+	TICK_MS = 20,			/* how soon the end of a drain is noticed */
 	ERR_MAX = RELAY_CONFIG_ERR_MAX,
 	/* What the core may hold per worker besides the backend: inbox ring, TX queue, staging. */
 	CORE_MBUFS_PER_WORKER = 4096 + 2 * 64 + 64,
@@ -56,6 +64,10 @@ struct relay_run {
 	struct relay *relay;
 	struct dp_sock *backend;
 	uint64_t start_ns;
+	uint64_t next_stats_ns;
+	bool draining;
+	uint64_t drain_start_ns, drain_end_ns;
+	uint32_t drain_ms;		/* of the drain under way */
 	char stats_err[ERR_MAX];	/* last stats-file error, logged once */
 	struct dp_sock_io_stats io_seen[RELAY_MAX_WORKERS];
 };
@@ -250,60 +262,184 @@ static void log_io_errors(struct relay_run *run)
 	}
 }
 
-/* Phase 5. @return when the relay should stop. */
-static void wait_for_end(struct relay_run *run, const sigset_t *sigs)
+/* ---- phase 5: the control plane's hooks and operations ---------------- */
+
+/* GOAWAY to every session, then wait for the channels to go (relay_drain). */
+static void start_drain(struct relay_run *run, uint32_t drain_ms)
 {
-	uint64_t next_stats = now_ns(), drain_start = 0, drain_end = 0;
-	bool draining = false;
+	relay_drain(run->relay, drain_ms);
+	dp_sock_wake_all(run->backend);
+	run->draining = true;
+	run->drain_ms = drain_ms;
+	run->drain_start_ns = now_ns();
+	run->drain_end_ns = run->drain_start_ns + drain_ms * 1000000ull;
+}
 
-	for (;;) {
-		uint64_t now = now_ns(), wait_ns;
-		struct timespec ts;
-		siginfo_t info;
-		int sig;
+/* Every TICK_MS on the control loop: stats once a second; the end of a drain. */
+static void on_tick(void *ctx, struct control *c)
+{
+	struct relay_run *run = ctx;
+	uint64_t now = now_ns();
 
-		if (now >= next_stats) {
-			tell_clock(run->relay);
-			write_stats(run);
-			log_io_errors(run);
-			next_stats = now + STATS_PERIOD_MS * 1000000ull;
-		}
-		if (draining) {
-			if (relay_is_drained(run->relay)) {
-				log_info("event=drained ms=%llu",
-					 (unsigned long long)((now - drain_start) / 1000000));
-				return;
-			}
-			if (now >= drain_end) {
-				log_warn("event=drain_timeout drain_ms=%u", run->cfg.drain_ms);
-				return;
-			}
-		}
-		wait_ns = next_stats - now;
-		if (draining && wait_ns > DRAIN_POLL_MS * 1000000ull)
-			wait_ns = DRAIN_POLL_MS * 1000000ull;
-		ts.tv_sec = (time_t)(wait_ns / 1000000000u);
-		ts.tv_nsec = (long)(wait_ns % 1000000000u);
-		sig = sigtimedwait(sigs, &info, &ts);
-		if (sig < 0)
-			continue;	/* EAGAIN: timeout; EINTR */
-		if (sig == SIGHUP) {
-			log_warn("event=signal signal=SIGHUP action=ignored "
-				 "msg=\"reload arrives with the control plane\"");
-			continue;
-		}
-		if (draining) {
-			log_warn("event=signal signal=SIG%s action=stop_now", sigabbrev_np(sig));
-			return;
-		}
-		log_info("event=signal signal=SIG%s action=drain drain_ms=%u", sigabbrev_np(sig),
-			 run->cfg.drain_ms);
-		relay_drain(run->relay, run->cfg.drain_ms);
-		dp_sock_wake_all(run->backend);
-		draining = true;
-		drain_start = now_ns();
-		drain_end = drain_start + run->cfg.drain_ms * 1000000ull;
+	if (now >= run->next_stats_ns) {
+		tell_clock(run->relay);
+		write_stats(run);
+		log_io_errors(run);
+		run->next_stats_ns = now + STATS_PERIOD_MS * 1000000ull;
 	}
+	if (!run->draining)
+		return;
+	if (relay_is_drained(run->relay)) {
+		log_info("event=drained ms=%llu",
+			 (unsigned long long)((now - run->drain_start_ns) / 1000000));
+		control_stop(c);
+	} else if (now >= run->drain_end_ns) {
+		log_warn("event=drain_timeout drain_ms=%u", run->drain_ms);
+		control_stop(c);
+	}
+}
+
+/* SIGHUP: not yet; the first SIGINT/SIGTERM drains, the second stops at once. */
+static void on_signal(void *ctx, struct control *c, int signo)
+{
+	struct relay_run *run = ctx;
+
+	if (signo == SIGHUP) {
+		log_warn("event=signal signal=SIGHUP action=ignored "
+			 "msg=\"reload not supported yet\"");
+		return;
+	}
+	if (run->draining) {
+		log_warn("event=signal signal=SIG%s action=stop_now", sigabbrev_np(signo));
+		control_stop(c);
+		return;
+	}
+	log_info("event=signal signal=SIG%s action=drain drain_ms=%u", sigabbrev_np(signo),
+		 run->cfg.drain_ms);
+	start_drain(run, run->cfg.drain_ms);
+}
+
+/* Copies of counters the workers keep writing: a scrape may be a packet behind. */
+static int op_stats(void *ctx, struct relay_stats *per_worker, unsigned cap, unsigned *n)
+{
+	struct relay_run *run = ctx;
+	unsigned w, count = relay_worker_count(run->relay);
+
+	for (w = 0; w < count && w < cap; w++)
+		per_worker[w] = *relay_worker_stats(relay_get_worker(run->relay, w));
+	*n = w;
+	return 0;
+}
+
+static int op_status(void *ctx, struct control_status *st)
+{
+	struct relay_run *run = ctx;
+	struct relay_stats t;
+
+	relay_stats_total(run->relay, &t);
+	*st = (struct control_status){
+		.version = POSTERN_VERSION,
+		.uptime_s = (now_ns() - run->start_ns) / 1000000000u,
+		.workers = relay_worker_count(run->relay),
+		.sessions = t.sessions,
+		.channels = t.channels,
+		.ready = !run->draining,
+		.draining = run->draining,
+		.drained = run->draining && relay_is_drained(run->relay),
+		.log_level = log_level_name(log_get_level()),
+	};
+	return 0;
+}
+
+/* A second drain request changes nothing: the first one's deadline stands. */
+static int op_drain(void *ctx, uint32_t timeout_ms)
+{
+	struct relay_run *run = ctx;
+
+	if (!run->draining)
+		start_drain(run, timeout_ms);
+	return 0;
+}
+
+static bool op_ready(void *ctx)
+{
+	const struct relay_run *run = ctx;
+
+	return !run->draining;
+}
+
+static int op_log_level(void *ctx, enum log_level level)
+{
+	(void)ctx;
+	log_set_level(level);
+	return 0;
+}
+
+/* The socket's directory (/run/postern) may not exist yet on a fresh boot. */
+static void make_socket_dir(const char *path)
+{
+	char dir[RELAY_CONFIG_SOCKET_PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0)
+		log_info("event=mkdir path=%s mode=0755", dir);
+	/* Any other failure shows up as control_create's own error, naming the path. */
+}
+
+/* Phase 5: serve the control plane until a drain ends or a second signal. */
+static int run_control(struct relay_run *run, const sigset_t *sigs)
+{
+	const struct control_ops ops = {
+		.ctx = run,
+		.stats = op_stats,
+		.status = op_status,
+		.drain = op_drain,
+		.ready = op_ready,
+		.log_level = op_log_level,
+	};
+	struct control_params cp;
+	struct control *ctl;
+	char err[ERR_MAX];
+	int ret;
+
+	control_params_default(&cp);
+	cp.signal_fd = signalfd(-1, sigs, SFD_CLOEXEC);
+	if (cp.signal_fd < 0) {
+		ret = -errno;
+		log_error("event=fatal stage=control msg=\"signalfd: %s\"", strerror(-ret));
+		return ret;
+	}
+	make_socket_dir(run->cfg.control_socket);
+	cp.socket_path = run->cfg.control_socket;
+	if (run->cfg.control_gid >= 0) {
+		cp.socket_gid = run->cfg.control_gid;
+		cp.socket_mode = 0660;
+	}
+	cp.http_addr = run->cfg.metrics_listen[0] ? run->cfg.metrics_listen : NULL;
+	cp.http_allow_public = run->cfg.metrics_allow_public;
+	cp.tick_ms = TICK_MS;
+	cp.tick = on_tick;
+	cp.tick_ctx = run;
+	cp.on_signal = on_signal;
+	cp.signal_ctx = run;
+	run->next_stats_ns = now_ns();
+	ret = control_create(&ctl, &cp, &ops, err, sizeof(err));
+	if (ret) {
+		log_error("event=fatal stage=control msg=\"%s\"", err);
+		close(cp.signal_fd);
+		return ret;
+	}
+	ret = control_run(ctl);
+	if (ret)
+		log_error("event=control_failed msg=\"%s\"", strerror(-ret));
+	control_destroy(ctl);
+	close(cp.signal_fd);
+	return ret;
 }
 
 /* Phase 6: everything in reverse; @return the exit status. */
@@ -389,6 +525,6 @@ int main(int argc, char **argv)
 		 run.cfg.workers);
 
 	/* 5, 6 */
-	wait_for_end(&run, &sigs);
-	return teardown(&run, EXIT_SUCCESS);
+	ret = run_control(&run, &sigs);
+	return teardown(&run, ret ? EXIT_FAILURE : EXIT_SUCCESS);
 }

@@ -28,7 +28,8 @@ pki_endpoint ag-narrow agent acme billing
 
 stats=$T/stats.json
 bg relay ip netns exec "$(ns relay)" "$B/postern-relay" --listen 0.0.0.0:51820 --workers 2 \
-	--private-key "$P/relay.key" --trust "@$P/control.pub" --stats-file "$stats" --log-level info
+	--private-key "$P/relay.key" --trust "@$P/control.pub" --stats-file "$stats" \
+		--control-socket "$T/relay.sock" --metrics-listen off --log-level info
 wait_for 10 test -s "$stats" || fail "relay did not start (no stats file)"
 
 peer() { # NS ROLE NAME [args...]

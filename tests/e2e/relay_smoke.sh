@@ -234,6 +234,7 @@ for mode in mmsg uring uring-batch; do
 	[[ $mode == uring-batch ]] && rx_mode=batch
 	rm -f "$T/stats.json"
 	POSTERN_URING_RX=$rx_mode "$RELAY" -c "$T/relay.conf" --io "$io" \
+		--control-socket "$T/relay.sock" --metrics-listen off \
 		>"$T/relay.out" 2>"$T/relay.log" &
 	relay_pid=$!
 	for _ in $(seq 200); do

@@ -28,7 +28,8 @@ pki_endpoint ag agent acme crm
 
 stats=$T/stats.json
 bg relay ip netns exec "$(ns relay)" "$B/postern-relay" --listen 0.0.0.0:51820 --workers 2 \
-	--private-key "$P/relay.key" --trust "@$P/control.pub" --stats-file "$stats"
+	--private-key "$P/relay.key" --trust "@$P/control.pub" --stats-file "$stats" \
+		--control-socket "$T/relay.sock" --metrics-listen off
 wait_for 10 test -s "$stats" || fail "relay did not start"
 
 peer() { # NS ROLE [args...]

@@ -233,6 +233,76 @@ Test(config, defaults_when_the_file_says_little)
 	cr_assert_eq(c.log_level, LOG_LEVEL_INFO);
 	cr_assert_not(c.has_psk);
 	cr_assert_null(c.stats_file);
+	cr_assert_str_eq(c.control_socket, "/run/postern/relay.sock");
+	cr_assert_str_eq(c.control_group, "");
+	cr_assert_eq(c.control_gid, -1, "no group: the socket stays 0600");
+	cr_assert_str_eq(c.metrics_listen, "127.0.0.1:9180");
+	cr_assert_not(c.metrics_allow_public);
+	relay_config_free(&c);
+}
+
+/* The control plane's settings (docs/control.md), each case one file's extra lines. */
+static const struct {
+	const char *text;
+	const char *socket, *group, *metrics;
+	long gid;
+	bool allow_public;
+} control_cases[] = {
+	{ "control_socket = \"/tmp/p/relay.sock\";\n", "/tmp/p/relay.sock", "", "127.0.0.1:9180",
+	  -1, false },
+	{ "control_group = \"root\";\n", "/run/postern/relay.sock", "root", "127.0.0.1:9180", 0,
+	  false },
+	{ "control_group = \"4242\";\n", "/run/postern/relay.sock", "4242", "127.0.0.1:9180",
+	  4242, false },
+	{ "metrics_listen = \"off\";\n", "/run/postern/relay.sock", "", "", -1, false },
+	{ "metrics_listen = \"[::1]:9181\";\n", "/run/postern/relay.sock", "", "[::1]:9181", -1,
+	  false },
+	{ "metrics_listen = \"127.8.9.10:80\";\n", "/run/postern/relay.sock", "",
+	  "127.8.9.10:80", -1, false },
+	{ "metrics_listen = \"0.0.0.0:9180\";\nmetrics_allow_public = true;\n",
+	  "/run/postern/relay.sock", "", "0.0.0.0:9180", -1, true },
+	{ "metrics_allow_public = true;\nmetrics_listen = \"[2001:db8::1]:9180\";\n",
+	  "/run/postern/relay.sock", "", "[2001:db8::1]:9180", -1, true },
+	{ "metrics_allow_public = false;\n", "/run/postern/relay.sock", "", "127.0.0.1:9180", -1,
+	  false },
+};
+
+Test(config, control_plane_settings)
+{
+	for (unsigned i = 0; i < sizeof(control_cases) / sizeof(control_cases[0]); i++) {
+		struct relay_config c;
+		char err[RELAY_CONFIG_ERR_MAX] = "";
+
+		write_minimal("ctl.conf", control_cases[i].text);
+		cr_assert_eq(run_file(&c, err, sizeof(err), path_of("ctl.conf")), 3, "case %u: %s",
+			     i, err);
+		cr_assert_str_eq(c.control_socket, control_cases[i].socket, "case %u", i);
+		cr_assert_str_eq(c.control_group, control_cases[i].group, "case %u", i);
+		cr_assert_eq(c.control_gid, control_cases[i].gid, "case %u", i);
+		cr_assert_str_eq(c.metrics_listen, control_cases[i].metrics, "case %u", i);
+		cr_assert_eq(c.metrics_allow_public, control_cases[i].allow_public, "case %u", i);
+		relay_config_free(&c);
+	}
+}
+
+Test(config, control_plane_flags_override_the_file)
+{
+	struct relay_config c;
+	char err[RELAY_CONFIG_ERR_MAX] = "";
+	const char *argv[] = {
+		"postern-relay", "-c", path_of("ctlf.conf"), "--control-socket", "/tmp/q.sock",
+		"--control-group", "0", "--metrics-listen", "off", "--metrics-allow-public", "false",
+		NULL,
+	};
+
+	write_minimal("ctlf.conf", "control_socket = \"/tmp/p.sock\";\n"
+		      "metrics_listen = \"0.0.0.0:9\";\nmetrics_allow_public = true;\n");
+	cr_assert_eq(run(&c, err, sizeof(err), (int)(sizeof(argv) / sizeof(argv[0]) - 1), argv), 3,
+		     "%s", err);
+	cr_assert_str_eq(c.control_socket, "/tmp/q.sock");
+	cr_assert_eq(c.control_gid, 0);
+	cr_assert_str_eq(c.metrics_listen, "", "off: no HTTP listener");
+	cr_assert_not(c.metrics_allow_public);
 	relay_config_free(&c);
 }
 
@@ -292,6 +362,25 @@ static const struct {
 	/* (Not a stray string: libconfig 1.5 leaks its buffer on that error.) */
 	{ "\n\nworkers = 2\nio = \"mmsg\";\n}\n", 7, "syntax error" },
 	{ "workers = 2;\nworkers = 3;\n", 4, "syntax error" },	/* duplicate setting */
+	{ "control_socket = \"relay.sock\";\n", 3,
+	  "control_socket: 'relay.sock': must be an absolute path" },
+	{ "control_socket = \"/run/postern/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\";\n", 3,
+	  "a socket path is at most 107 characters" },
+	{ "control_group = \"no-such-group-postern\";\n", 3,
+	  "control_group: 'no-such-group-postern': no such group" },
+	{ "control_group = 0;\n", 3, "control_group: must be a string in double quotes" },
+	{ "metrics_listen = \"localhost:9180\";\n", 3, "metrics_listen: 'localhost:9180': not an "
+	  "IPv4 address" },
+	{ "metrics_listen = \"127.0.0.1\";\n", 3, "(or \"off\")" },
+	{ "\nmetrics_listen = \"0.0.0.0:9180\";\n", 4, "metrics_listen '0.0.0.0:9180': not a "
+	  "loopback address; set metrics_allow_public = true" },
+	{ "metrics_listen = \"[::]:9180\";\nmetrics_allow_public = false;\n", 3,
+	  "not a loopback address" },
+	{ "metrics_allow_public = \"yes\";\n", 3,
+	  "metrics_allow_public: must be true or false, not a string" },
+	{ "metrics_allow_public = 1;\n", 3,
+	  "metrics_allow_public: must be true or false, not an integer" },
 };
 
 ParameterizedTestParameters(config, bad_file_names_file_line_and_setting)
@@ -520,6 +609,12 @@ static const struct {
 	{ { "-x" }, 0, "unknown option '-x'" },
 	{ { "--workers" }, 0, "option '--workers' needs a value" },
 	{ { "stray" }, 0, "unexpected argument 'stray'" },
+	{ { "--metrics-allow-public", "yes" }, 1, "--metrics-allow-public 'yes': must be true or "
+	  "false" },
+	{ { "--metrics-listen", "10.0.0.1:9180" }, 1, "--metrics-listen: metrics_listen "
+	  "'10.0.0.1:9180': not a loopback address" },
+	{ { "--control-socket", "" }, 1, "--control-socket '': must be an absolute path" },
+	{ { "--control-group", "no-such-group-postern" }, 1, "no such group" },
 };
 
 Test(config, bad_flags_name_the_flag_and_value)
@@ -581,7 +676,9 @@ Test(config, printed_config_reads_back_the_same)
 		      "revoked = [ \"00112233445566778899aabbccddeeff\" ];\n"
 		      "suites = [ \"aesgcm\" ];\nlimits = { max_channels = 9; };\n"
 		      "eal = { memory_mb = 80; args = [ \"--x=\\\"q\\\"\" ]; };\n"
-		      "stats_file = \"/tmp/s.json\";\nlog_level = \"error\";\n");
+		      "stats_file = \"/tmp/s.json\";\nlog_level = \"error\";\n"
+		      "control_socket = \"/tmp/c.sock\";\ncontrol_group = \"root\";\n"
+		      "metrics_listen = \"[::]:9\";\nmetrics_allow_public = true;\n");
 	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("src.conf")), 3, "%s", err);
 	out = open_memstream(&printed, &len);
 	cr_assert_eq(relay_config_print(&c, out), 0);
@@ -603,6 +700,21 @@ Test(config, printed_config_reads_back_the_same)
 	cr_assert_str_eq(again.stats_file, c.stats_file);
 	cr_assert_eq(again.log_level, LOG_LEVEL_ERROR);
 	cr_assert_arr_eq(again.trusted[0], c.trusted[0], KEYS_LEN);
+	cr_assert_str_eq(again.control_socket, "/tmp/c.sock");
+	cr_assert_eq(again.control_gid, 0);
+	cr_assert_str_eq(again.metrics_listen, "[::]:9");
+	cr_assert(again.metrics_allow_public);
+	free(printed);
+
+	/* "off" and the absent group read back too. */
+	write_minimal("src2.conf", "metrics_listen = \"off\";\n");
+	relay_config_free(&again);
+	cr_assert_eq(run_file(&again, err, sizeof(err), path_of("src2.conf")), 3, "%s", err);
+	out = open_memstream(&printed, &len);
+	cr_assert_eq(relay_config_print(&again, out), 0);
+	fclose(out);
+	cr_assert(strstr(printed, "metrics_listen = \"off\";"), "%s", printed);
+	cr_assert(strstr(printed, "# control_group: not set"), "%s", printed);
 	free(printed);
 	relay_config_free(&c);
 	relay_config_free(&again);

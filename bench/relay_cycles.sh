@@ -33,25 +33,12 @@ set -- "$build"
 source "$here/../tests/e2e/lib.sh"
 e2e_init "$@"
 
-ns_add relay
-ns_add gw
-ns_add ag
-veth relay 10.77.1.1/24 gw 10.77.1.2/24
-veth relay 10.77.2.1/24 ag 10.77.2.2/24
+star gw ag
 pki_init
 pki_endpoint gw gateway acme crm
 pki_endpoint ag1 agent acme crm
 pki_endpoint ag2 agent acme crm
 
-# Run in the background as `peer ... &`: exec, so that $! is hop_peer itself and
-# a SIGTERM reaches it (not an intermediate shell that would leave it running).
-peer() { # NS NAME ROLE [args...]
-	local n=$1 name=$2 role=$3 addr
-	shift 3
-	[[ $n == gw ]] && addr=10.77.1.1:51820 || addr=10.77.2.1:51820
-	exec ip netns exec "$(ns "$n")" "$B/tests/e2e/hop_peer" "$role" --relay "$addr" \
-		--relay-key "@$P/relay.pub" --key "$P/$name.key" --token "$P/$name.token" "$@"
-}
 
 # udp_errors: the kernel's UDP RcvbufErrors, SndbufErrors and InErrors in the relay, gw
 # and ag namespaces (9 numbers), counted since each namespace was made.
@@ -90,15 +77,17 @@ for size in "${sizes[@]}"; do
 			>"$T/relay.log" 2>&1 &
 		relay=$!
 		wait_for 10 test -s "$stats" || fail "relay did not start"
-		peer gw gw gateway --duration 300 >"$T/gw.json" 2>"$T/gw.log" &
-		gw=$!
+		# peer_bg's PID_x is hop_peer itself, so the SIGTERM below reaches it: a
+		# gateway left running would re-handshake with the next run's relay.
+		peer_bg gw gw gateway gw --duration 300
+		gw=$PID_gw
 		sleep 0.5
-		peer ag ag1 agent --tunnel crm --channels 2 --count "$count" --size "$size" --window 64 \
-			--timeout 120 >"$T/ag1.json" 2>"$T/ag1.log" &
-		a1=$!
-		peer ag ag2 agent --tunnel crm --channels 2 --count "$count" --size "$size" --window 64 \
-			--timeout 120 >"$T/ag2.json" 2>"$T/ag2.log" &
-		a2=$!
+		peer_bg ag1 ag agent ag1 --tunnel crm --channels 2 --count "$count" --size "$size" \
+			--window 64 --timeout 120
+		a1=$PID_ag1
+		peer_bg ag2 ag agent ag2 --tunnel crm --channels 2 --count "$count" --size "$size" \
+			--window 64 --timeout 120
+		a2=$PID_ag2
 		wait "$a1" || true
 		wait "$a2" || true
 		kill -0 "$gw" 2>/dev/null || fail "run $r at $size bytes: the gateway died early"

@@ -120,3 +120,40 @@ pki_endpoint() {
 		--role "$role" "${args[@]}" --endpoint-key "@$P/$name.pub" --valid-for 1h \
 		-o "$P/$name.token"
 }
+
+# star LEAF...: namespace "relay" linked to each LEAF namespace on its own /24,
+# the relay at 10.77.N.1 and the leaf at 10.77.N.2 (N = the leaf's position).
+# RELAY_IP[LEAF] is the relay's address on that leaf's link.
+declare -A RELAY_IP
+star() {
+	local i=1 n
+	ns_add relay
+	for n in "$@"; do
+		ns_add "$n"
+		veth relay "10.77.$i.1/24" "$n" "10.77.$i.2/24"
+		RELAY_IP[$n]=10.77.$i.1
+		i=$((i + 1))
+	done
+}
+
+# peer NS ROLE NAME [ARGS...]: hop_peer as ROLE in namespace NS, with NAME's key
+# and token from pki_endpoint, to the relay (port 51820) on NS's link.
+peer() {
+	local n=$1 role=$2 name=$3
+	shift 3
+	ip netns exec "$(ns "$n")" "$B/tests/e2e/hop_peer" "$role" --relay "${RELAY_IP[$n]}:51820" \
+		--relay-key "@$P/relay.pub" --key "$P/$name.key" --token "$P/$name.token" "$@"
+}
+
+# peer_bg LOG NS ROLE NAME [ARGS...]: peer in the background, its JSON summary in
+# $T/LOG.json and stderr in $T/LOG.log. PID_LOG is hop_peer's own pid (ip netns
+# exec execs it, and no shell stands between), so a signal sent to it arrives.
+peer_bg() {
+	local log=$1 n=$2 role=$3 name=$4
+	shift 4
+	ip netns exec "$(ns "$n")" "$B/tests/e2e/hop_peer" "$role" --relay "${RELAY_IP[$n]}:51820" \
+		--relay-key "@$P/relay.pub" --key "$P/$name.key" --token "$P/$name.token" "$@" \
+		>"$T/$log.json" 2>"$T/$log.log" &
+	E2E_PIDS+=($!)
+	eval "PID_${log//-/_}=$!"
+}

@@ -13,11 +13,7 @@
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 
-ns_add relay
-ns_add gw
-ns_add ag
-veth relay 10.77.1.1/24 gw 10.77.1.2/24
-veth relay 10.77.2.1/24 ag 10.77.2.2/24
+star gw ag
 
 pki_init
 pki_endpoint gw gateway acme crm
@@ -32,28 +28,18 @@ bg relay ip netns exec "$(ns relay)" "$B/postern-relay" --listen 0.0.0.0:51820 -
 		--control-socket "$T/relay.sock" --metrics-listen off --log-level info
 wait_for 10 test -s "$stats" || fail "relay did not start (no stats file)"
 
-peer() { # NS ROLE NAME [args...]
-	local n=$1 role=$2 name=$3 addr
-	shift 3
-	[[ $n == gw ]] && addr=10.77.1.1:51820 || addr=10.77.2.1:51820
-	ip netns exec "$(ns "$n")" "$B/tests/e2e/hop_peer" "$role" --relay "$addr" \
-		--relay-key "@$P/relay.pub" --key "$P/$name.key" --token "$P/$name.token" "$@"
-}
-
-bg gw peer gw gateway gw --duration 60
-bg beta_gw peer gw gateway beta-gw --duration 60
+peer_bg gw gw gateway gw --duration 60
+peer_bg beta-gw gw gateway beta-gw --duration 60
 sleep 1
 
 # Four agents at once, two channels each, 1000 payloads of mixed sizes.
 for i in 1 2 3 4; do
 	size=$((i == 1 ? 64 : i == 2 ? 256 : i == 3 ? 1024 : 1300))
-	peer ag agent "ag$i" --tunnel crm --channels 2 --count 500 --size "$size" --window 32 \
-		--timeout 30 >"$T/ag$i.json" 2>"$T/ag$i.log" &
-	E2E_PIDS+=($!)
-	eval "AG$i=$!"
+	peer_bg "ag$i" ag agent "ag$i" --tunnel crm --channels 2 --count 500 --size "$size" \
+		--window 32 --timeout 30
 done
 for i in 1 2 3 4; do
-	eval "pid=\$AG$i"
+	eval "pid=\$PID_ag$i"
 	wait "$pid" || fail "agent $i: $(tail -n 1 "$T/ag$i.log")"
 	[[ $(json "$T/ag$i.json" 'j["received"] == j["sent"] == 1000 and j["corrupt"] == 0') == True ]] ||
 		fail "agent $i: not every payload came back intact: $(cat "$T/ag$i.json")"

@@ -14,11 +14,7 @@
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 
-ns_add relay
-ns_add gw
-ns_add ag
-veth relay 10.77.1.1/24 gw 10.77.1.2/24
-veth relay 10.77.2.1/24 ag 10.77.2.2/24
+star gw ag
 
 pki_init
 pki_endpoint gw gateway acme crm
@@ -49,15 +45,7 @@ wait_for 20 ctl status || fail "relay did not start (no answer on $sock)"
 [[ $(stat -c %a "$sock") == 600 ]] || fail "control socket mode $(stat -c %a "$sock"), want 600"
 pass "control socket $sock answers, mode 0600"
 
-peer() { # NS ROLE NAME [args...]
-	local n=$1 role=$2 name=$3 addr
-	shift 3
-	[[ $n == gw ]] && addr=10.77.1.1:51820 || addr=10.77.2.1:51820
-	ip netns exec "$(ns "$n")" "$B/tests/e2e/hop_peer" "$role" --relay "$addr" \
-		--relay-key "@$P/relay.pub" --key "$P/$name.key" --token "$P/$name.token" "$@"
-}
-
-bg gw peer gw gateway gw --duration 120
+peer_bg gw gw gateway gw --duration 120
 sleep 1
 peer ag agent ag --tunnel crm --channels 2 --count 300 --size 200 --timeout 30 \
 	>"$T/ag1.json" 2>"$T/ag1.log" || fail "agent: $(tail -n 1 "$T/ag1.log")"
@@ -134,7 +122,7 @@ has_channel() {
 	ctl status --json | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["channels"] < 1)'
 }
 wait_for 10 has_channel || fail "no channel open"
-gw=$(pgrep -P "$PID_gw")	# hop_peer itself: PID_gw is the subshell running peer()
+gw=$PID_gw
 kill -STOP "$gw"
 
 ctl drain --timeout 30 >"$T/drain.out" || { kill -CONT "$gw"; fail "posternctl drain failed"; }

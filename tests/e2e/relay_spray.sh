@@ -14,13 +14,7 @@ source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 here=$(cd "$(dirname "$0")" && pwd)
 
-ns_add relay
-ns_add gw
-ns_add ag
-ns_add evil
-veth relay 10.77.1.1/24 gw 10.77.1.2/24
-veth relay 10.77.2.1/24 ag 10.77.2.2/24
-veth relay 10.77.3.1/24 evil 10.77.3.2/24
+star gw ag evil
 
 pki_init
 pki_endpoint gw gateway acme crm
@@ -32,18 +26,11 @@ bg relay ip netns exec "$(ns relay)" "$B/postern-relay" --listen 0.0.0.0:51820 -
 		--control-socket "$T/relay.sock" --metrics-listen off
 wait_for 10 test -s "$stats" || fail "relay did not start"
 
-peer() { # NS ROLE [args...]
-	local n=$1 role=$2 addr
-	shift 2
-	[[ $n == gw ]] && addr=10.77.1.1:51820 || addr=10.77.2.1:51820
-	ip netns exec "$(ns "$n")" "$B/tests/e2e/hop_peer" "$role" --relay "$addr" \
-		--relay-key "@$P/relay.pub" --key "$P/$n.key" --token "$P/$n.token" "$@"
-}
-bg gw peer gw gateway --duration 120
+peer_bg gw gw gateway gw --duration 120
 sleep 1
 
 # Real packets to replay later: a short agent run, every packet it sent dumped.
-peer ag agent --tunnel crm --count 50 --size 200 --dump "$T/replay.bin" >"$T/first.json" \
+peer ag agent ag --tunnel crm --count 50 --size 200 --dump "$T/replay.bin" >"$T/first.json" \
 	2>"$T/first.log" || fail "first agent run failed: $(tail -n 1 "$T/first.log")"
 
 # Both sprays run in the background; legitimate agent runs repeat until they
@@ -58,7 +45,7 @@ rep=$!
 E2E_PIDS+=($rep)
 rounds=0
 while kill -0 "$evil" 2>/dev/null || kill -0 "$rep" 2>/dev/null; do
-	peer ag agent --tunnel crm --channels 2 --count 500 --size 512 --window 8 --timeout 30 \
+	peer ag agent ag --tunnel crm --channels 2 --count 500 --size 512 --window 8 --timeout 30 \
 		>"$T/flow.json" 2>"$T/flow.log" ||
 		fail "legitimate flow broke under spray (round $rounds): $(tail -n 1 "$T/flow.log")"
 	[[ $(json "$T/flow.json" 'j["received"] == j["sent"] == 1000 and j["corrupt"] == 0') == True ]] ||
@@ -83,7 +70,7 @@ PY
 done
 
 # The relay still admits and serves a new agent.
-peer ag agent --tunnel crm --count 100 --size 300 >"$T/after.json" 2>"$T/after.log" ||
+peer ag agent ag --tunnel crm --count 100 --size 300 >"$T/after.json" 2>"$T/after.log" ||
 	fail "relay unhealthy after the spray: $(tail -n 1 "$T/after.log")"
 pass "relay healthy after the spray"
 

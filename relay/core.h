@@ -45,6 +45,28 @@ enum {
 	ACCT_ORIGINATED = 1u << 8,	/* pkt_meta.handoff: built by the core */
 	ACCT_KIND_MASK = 0xff,		/* pkt_meta.handoff: handoff kind or TX outcome */
 	ACCT_REASON_SHIFT = 16,		/* pkt_meta.handoff: CLOSE reason of HANDOFF_CLOSE */
+	TRUST_GONE_MAX = 64,		/* untrusted signer ids a snapshot remembers */
+	TRUST_RETIRED_MAX = 16,		/* snapshots awaiting a grace period */
+};
+
+/*
+ * One published trust store (relay.h, relay_trust_*). Immutable once
+ * published: workers read it without a lock between two quiescent points.
+ * @gone lists the signer ids untrusted at runtime and not trusted again
+ * (newest last), so a worker that missed several generations still ends every
+ * session whose signer is gone; token_trust has no signer-id lookup.
+ */
+struct trust_snap {
+	const struct token_trust *trust;	/* what handshakes verify against */
+	struct token_trust *owned;		/* == trust, or NULL for relay_params.trust */
+	uint64_t gen;				/* 0 for the initial snapshot */
+	unsigned n_gone;
+	uint8_t gone[TRUST_GONE_MAX][TOKEN_SIGNER_ID_LEN];
+};
+
+struct trust_retired {
+	struct trust_snap *snap;
+	uint64_t token;				/* rte_rcu_qsbr_start() after the swap */
 };
 
 /* TX outcome, stored in the kind bits while a packet waits in the TX queue. */
@@ -61,6 +83,9 @@ struct relay {
 	int64_t unix_offset_ns;		/* Unix time = now_ns + this (atomic) */
 	uint32_t drain_ms;		/* atomic; valid once draining is set */
 	bool draining;			/* atomic */
+	struct trust_snap *trust;	/* atomic (acquire/release); main thread swaps it */
+	unsigned n_retired;		/* main thread only */
+	struct trust_retired retired[TRUST_RETIRED_MAX];
 };
 
 /* Per-packet state of one received DATA packet while its frames are acted on. */
@@ -103,6 +128,8 @@ struct relay_worker {
 
 	uint32_t sweep_sess;		/* timer cursor */
 	uint64_t next_sweep_ns;
+
+	uint64_t trust_gen;		/* generation last swept (relay_worker_poll) */
 
 	bool drain_started;		/* GOAWAYs sent */
 	bool drain_done;		/* deadline passed, channels shut */
@@ -150,6 +177,15 @@ static inline uint64_t core_unix_now(const struct relay_worker *w)
 	int64_t t = (int64_t)w->now + off;
 
 	return t > 0 ? (uint64_t)t / 1000000000u : 0;
+}
+
+/*
+ * The trust store of the moment. Valid until this worker's next quiescent
+ * point (relay_worker_poll), so read it once per handshake or sweep.
+ */
+static inline const struct trust_snap *core_trust(const struct relay_worker *w)
+{
+	return __atomic_load_n(&w->r->trust, __ATOMIC_ACQUIRE);
 }
 
 static inline bool core_draining(const struct relay_worker *w)

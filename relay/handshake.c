@@ -222,7 +222,7 @@ void handshake_consume(struct relay_worker *w, struct rte_mbuf *m, bool handed)
 		goto drop;
 	}
 	/* §3.4 step 6. */
-	status = token_verify(pl.token, pl.token_len, r->p.trust, core_unix_now(w),
+	status = token_verify(pl.token, pl.token_len, core_trust(w)->trust, core_unix_now(w),
 			      r->p.token_skew_s, rs, &tok);
 	if (status != TOKEN_OK) {
 		reason = token_drop(status);

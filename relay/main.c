@@ -35,6 +35,8 @@
 #include <openssl/crypto.h>
 #include <rte_log.h>
 
+#include "crypto/keys.h"
+#include "crypto/token.h"
 #include "dataplane/addr.h"
 #include "dataplane/eal.h"
 #include "dataplane/sock.h"
@@ -283,6 +285,7 @@ static void on_tick(void *ctx, struct control *c)
 
 	if (now >= run->next_stats_ns) {
 		tell_clock(run->relay);
+		relay_trust_reclaim(run->relay);
 		write_stats(run);
 		log_io_errors(run);
 		run->next_stats_ns = now + STATS_PERIOD_MS * 1000000ull;
@@ -375,6 +378,64 @@ static int op_log_level(void *ctx, enum log_level level)
 	return 0;
 }
 
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/*
+ * protocol.md §6.3. The workers see the change on their next poll (well under
+ * a second) and end the sessions it condemns; wake sleeping ones so they do.
+ */
+static int op_token_revoke(void *ctx, const uint8_t id[TOKEN_ID_LEN])
+{
+	struct relay_run *run = ctx;
+	char text[2 * TOKEN_ID_LEN + 1];
+	int ret;
+
+	ret = relay_trust_revoke(run->relay, id);
+	if (ret)
+		return ret;
+	dp_sock_wake_all(run->backend);
+	hex(id, TOKEN_ID_LEN, text);
+	log_info("event=token_revoked id=%s generation=%llu", text,
+		 (unsigned long long)relay_trust_generation(run->relay));
+	return 0;
+}
+
+/* Trust or untrust (@trust false) the control-plane key @pub, and say which. */
+static int change_key(struct relay_run *run, const uint8_t pub[TOKEN_KEY_LEN], bool trust)
+{
+	char key[KEYS_TEXT_LEN + 1], sid_text[2 * TOKEN_SIGNER_ID_LEN + 1];
+	uint8_t sid[TOKEN_SIGNER_ID_LEN];
+	int ret;
+
+	ret = trust ? relay_trust_add_signer(run->relay, pub) :
+		      relay_trust_remove_signer(run->relay, pub);
+	if (ret)
+		return ret;
+	dp_sock_wake_all(run->backend);
+	keys_to_text(pub, key);
+	if (token_signer_id(pub, sid))
+		memset(sid, 0, sizeof(sid));
+	hex(sid, sizeof(sid), sid_text);
+	log_info("event=%s key=%s signer_id=%s generation=%llu",
+		 trust ? "key_trusted" : "key_untrusted", key, sid_text,
+		 (unsigned long long)relay_trust_generation(run->relay));
+	return 0;
+}
+
+static int op_key_trust(void *ctx, const uint8_t pub[TOKEN_KEY_LEN])
+{
+	return change_key(ctx, pub, true);
+}
+
+static int op_key_untrust(void *ctx, const uint8_t pub[TOKEN_KEY_LEN])
+{
+	return change_key(ctx, pub, false);
+}
+
 /* The socket's directory (/run/postern) may not exist yet on a fresh boot. */
 static void make_socket_dir(const char *path)
 {
@@ -398,6 +459,9 @@ static int run_control(struct relay_run *run, const sigset_t *sigs)
 		.ctx = run,
 		.stats = op_stats,
 		.status = op_status,
+		.token_revoke = op_token_revoke,
+		.key_trust = op_key_trust,
+		.key_untrust = op_key_untrust,
 		.drain = op_drain,
 		.ready = op_ready,
 		.log_level = op_log_level,

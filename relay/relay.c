@@ -6,6 +6,12 @@
  * lock-free rte_hash tables reclaimed through it), then each worker.
  * relay_destroy takes every worker offline first, so freeing the tables never
  * waits for a grace period that no running worker would complete.
+ *
+ * The trust store is published the same way as the directory's lists: a new
+ * immutable struct trust_snap replaces the old with an atomic swap, and the old
+ * one waits in r->retired for an rte_rcu_qsbr token (relay_worker_poll() is
+ * every worker's quiescent point). The main thread is the only writer, so
+ * it never waits: it frees what is due whenever it publishes or reclaims.
  */
 #include "relay/relay.h"
 
@@ -99,6 +105,12 @@ int relay_create(struct relay **out, const struct relay_params *p)
 	ret = qsbr_create(r);
 	if (ret)
 		goto err;
+	r->trust = calloc(1, sizeof(*r->trust));
+	if (!r->trust) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	r->trust->trust = p->trust;
 	snprintf(name, sizeof(name), "pst%u.id", r->instance);
 	ret = identity_create(&r->ident, name, p->max_sessions, r->qsbr);
 	if (ret)
@@ -120,6 +132,14 @@ err:
 	return ret;
 }
 
+static void snap_free(struct trust_snap *s)
+{
+	if (!s)
+		return;
+	token_trust_destroy(s->owned);
+	free(s);
+}
+
 void relay_destroy(struct relay *r)
 {
 	if (!r)
@@ -131,6 +151,9 @@ void relay_destroy(struct relay *r)
 		worker_destroy(r->w[i]);
 	directory_destroy(r->dir);
 	identity_destroy(r->ident);
+	for (unsigned i = 0; i < r->n_retired; i++)
+		snap_free(r->retired[i].snap);
+	snap_free(r->trust);
 	rte_free(r->qsbr);
 	OPENSSL_cleanse(r, sizeof(*r));
 	free(r);
@@ -178,4 +201,145 @@ void relay_stats_total(const struct relay *r, struct relay_stats *sum)
 		sum->idle_cycles += s->idle_cycles;
 		sum->busy_packets += s->busy_packets;
 	}
+}
+
+unsigned relay_trust_reclaim(struct relay *r)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < r->n_retired; i++) {
+		/* Tokens grow with each retirement: stop at the first not yet due. */
+		if (kept || rte_rcu_qsbr_check(r->qsbr, r->retired[i].token, false) != 1)
+			r->retired[kept++] = r->retired[i];
+		else
+			snap_free(r->retired[i].snap);
+	}
+	r->n_retired = kept;
+	return kept;
+}
+
+uint64_t relay_trust_generation(const struct relay *r)
+{
+	return __atomic_load_n(&r->trust, __ATOMIC_ACQUIRE)->gen;
+}
+
+/* A copy of the current snapshot for the caller to change. @return 0, -EBUSY, -ENOMEM. */
+static int snap_begin(struct relay *r, struct trust_snap **out)
+{
+	const struct trust_snap *cur = r->trust;	/* only this thread writes it */
+	struct trust_snap *next;
+	int ret;
+
+	if (relay_trust_reclaim(r) == TRUST_RETIRED_MAX)
+		return -EBUSY;
+	next = malloc(sizeof(*next));
+	if (!next)
+		return -ENOMEM;
+	*next = *cur;
+	ret = token_trust_dup(&next->owned, cur->trust);
+	if (ret) {
+		free(next);
+		return ret;
+	}
+	next->trust = next->owned;
+	next->gen = cur->gen + 1;
+	*out = next;
+	return 0;
+}
+
+static void snap_publish(struct relay *r, struct trust_snap *next)
+{
+	struct trust_snap *old = r->trust;
+
+	__atomic_store_n(&r->trust, next, __ATOMIC_RELEASE);
+	/* After the swap: a worker quiescent past this token no longer holds @old. */
+	r->retired[r->n_retired].snap = old;
+	r->retired[r->n_retired].token = rte_rcu_qsbr_start(r->qsbr);
+	r->n_retired++;
+	relay_trust_reclaim(r);
+}
+
+static void gone_remove(struct trust_snap *s, const uint8_t sid[TOKEN_SIGNER_ID_LEN])
+{
+	for (unsigned i = 0; i < s->n_gone; i++) {
+		if (memcmp(s->gone[i], sid, TOKEN_SIGNER_ID_LEN))
+			continue;
+		memmove(s->gone[i], s->gone[i + 1], (s->n_gone - i - 1) * TOKEN_SIGNER_ID_LEN);
+		s->n_gone--;
+		return;
+	}
+}
+
+static void gone_add(struct trust_snap *s, const uint8_t sid[TOKEN_SIGNER_ID_LEN])
+{
+	/*
+	 * Full: forget the oldest. Its sessions were ended by every worker that
+	 * polled since, which is all of them unless one missed 64 changes.
+	 */
+	if (s->n_gone == TRUST_GONE_MAX) {
+		memmove(s->gone[0], s->gone[1], (TRUST_GONE_MAX - 1) * TOKEN_SIGNER_ID_LEN);
+		s->n_gone--;
+	}
+	memcpy(s->gone[s->n_gone++], sid, TOKEN_SIGNER_ID_LEN);
+}
+
+int relay_trust_revoke(struct relay *r, const uint8_t id[TOKEN_ID_LEN])
+{
+	struct trust_snap *next;
+	int ret;
+
+	if (token_trust_is_revoked(r->trust->trust, id))
+		return 0;
+	ret = snap_begin(r, &next);
+	if (ret)
+		return ret;
+	ret = token_trust_revoke(next->owned, id);
+	if (ret) {
+		snap_free(next);
+		return ret;
+	}
+	snap_publish(r, next);
+	return 0;
+}
+
+int relay_trust_add_signer(struct relay *r, const uint8_t pub[TOKEN_KEY_LEN])
+{
+	uint8_t sid[TOKEN_SIGNER_ID_LEN];
+	struct trust_snap *next;
+	int ret;
+
+	if (token_signer_id(pub, sid))
+		return -EIO;
+	ret = snap_begin(r, &next);
+	if (ret)
+		return ret;
+	ret = token_trust_add_signer(next->owned, pub);
+	if (ret) {
+		snap_free(next);
+		return ret;
+	}
+	gone_remove(next, sid);
+	snap_publish(r, next);
+	return 0;
+}
+
+int relay_trust_remove_signer(struct relay *r, const uint8_t pub[TOKEN_KEY_LEN])
+{
+	uint8_t sid[TOKEN_SIGNER_ID_LEN];
+	struct trust_snap *next;
+	int ret;
+
+	if (token_signer_id(pub, sid))
+		return -EIO;
+	ret = snap_begin(r, &next);
+	if (ret)
+		return ret;
+	ret = token_trust_remove_signer(next->owned, pub);
+	if (ret) {
+		snap_free(next);
+		return ret;
+	}
+	gone_add(next, sid);
+	snap_publish(r, next);
+	return 0;
 }

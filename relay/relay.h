@@ -15,7 +15,8 @@
  * worker's loop on its own thread (worker.h).
  *
  * Threads: relay_create/relay_destroy on the main thread, with no worker running.
- * relay_drain() may be called from any thread.
+ * relay_drain() may be called from any thread; relay_trust_*() from the main
+ * thread only (one writer).
  */
 #ifndef POSTERN_RELAY_RELAY_H
 #define POSTERN_RELAY_RELAY_H
@@ -39,7 +40,7 @@ struct relay_params {
 	uint8_t static_priv[32];		/* relay's X25519 key; copied, caller wipes its own */
 	uint8_t psk[32];			/* deployment PSK, zero unless configured */
 	unsigned suites;			/* bit n accepts suite n (HOP_SUITES_*) */
-	const struct token_trust *trust;	/* borrowed; must outlive the relay */
+	const struct token_trust *trust;	/* the first; borrowed, must outlive the relay */
 	uint64_t token_skew_s;			/* clock allowance for token validity */
 	uint32_t max_sessions;			/* whole relay; each worker gets its share */
 	uint32_t max_channels;			/* per session */
@@ -86,5 +87,42 @@ void relay_stats_total(const struct relay *r, struct relay_stats *sum);
  */
 void relay_drain(struct relay *r, uint32_t drain_ms);
 bool relay_is_drained(const struct relay *r);
+
+/*
+ * Change the trust store while the workers run (protocol.md §6.3). Each call
+ * copies the current store (token_trust_dup), applies the one change, and
+ * publishes the copy with an atomic pointer swap: handshakes from then on
+ * verify against it, lock-free. Every worker, on its next relay_worker_poll(),
+ * also ends its sessions that the change condemns — admitted with a token id
+ * now revoked, or signed by a key no longer trusted — closing their channels
+ * with PEER_GONE toward the other side, as any session death does.
+ *
+ * Ownership: relay_params.trust stays the caller's and is never modified or
+ * freed by the relay (it must still outlive it). Every copy is the relay's:
+ * a superseded copy is freed once every worker has passed a quiescent point,
+ * by a later relay_trust_*() or relay_trust_reclaim() call, and the last one
+ * by relay_destroy().
+ *
+ * @return 0;
+ *	revoke: -ENOMEM (revoking an id again is fine and publishes nothing new)
+ *	add_signer: -EEXIST already trusted, -ENOSPC TOKEN_MAX_SIGNERS trusted,
+ *	            -EINVAL key refused
+ *	remove_signer: -ENOENT not trusted
+ *	all: -EBUSY when 16 superseded stores still await their grace period
+ *	     (some worker not polling); -ENOMEM.
+ * On error nothing is published.
+ */
+int relay_trust_revoke(struct relay *r, const uint8_t id[TOKEN_ID_LEN]);
+int relay_trust_add_signer(struct relay *r, const uint8_t pub[TOKEN_KEY_LEN]);
+int relay_trust_remove_signer(struct relay *r, const uint8_t pub[TOKEN_KEY_LEN]);
+
+/*
+ * Free the superseded trust stores every worker is done with. Main thread;
+ * call it now and then (e.g. once a second). @return how many remain.
+ */
+unsigned relay_trust_reclaim(struct relay *r);
+
+/* @return the generation of the published trust store: 0, then +1 per change. */
+uint64_t relay_trust_generation(const struct relay *r);
 
 #endif /* POSTERN_RELAY_RELAY_H */

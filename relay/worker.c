@@ -8,8 +8,8 @@
  *	3. INITs under the per-burst handshake budget (handshake.c)
  *	4. hand staged packets to other workers, flush TX
  * relay_worker_poll, between bursts:
- *	quiescent state (RCU) → inbox → timers → drain → directory reclaim
- *	→ hand-offs → TX flush
+ *	quiescent state (RCU) → trust sweep → inbox → timers → drain
+ *	→ directory reclaim → hand-offs → TX flush
  */
 #include "relay/worker.h"
 
@@ -25,6 +25,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "crypto/token.h"
 #include "relay/core.h"
 #include "relay/directory.h"
 #include "relay/drain.h"
@@ -33,6 +34,7 @@
 #include "relay/ratelimit.h"
 #include "relay/receive.h"
 #include "relay/send.h"
+#include "relay/session.h"
 #include "relay/timers.h"
 #include "wire/hop.h"
 
@@ -192,14 +194,49 @@ void relay_worker_rx(struct relay_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	send_flush(w);
 }
 
+static bool signer_gone(const struct trust_snap *t, const struct token *tok)
+{
+	for (unsigned i = 0; i < t->n_gone; i++)
+		if (!memcmp(t->gone[i], tok->signer_id, TOKEN_SIGNER_ID_LEN))
+			return true;
+	return false;
+}
+
+/*
+ * protocol.md §6.3: a revoked token or an untrusted signer ends the sessions
+ * it admitted, not only future handshakes. Once per published trust store,
+ * each worker checks its own sessions (nobody else may destroy them).
+ */
+static unsigned trust_sweep(struct relay_worker *w)
+{
+	const struct trust_snap *t = core_trust(w);
+	unsigned ended = 0;
+
+	if (t->gen == w->trust_gen)
+		return 0;
+	w->trust_gen = t->gen;
+	for (uint32_t i = 0; i < w->sess.free.cap; i++) {
+		struct session *s = &w->sess.s[i];
+
+		if (!s->live)
+			continue;
+		if (token_trust_is_revoked(t->trust, s->tok.id) || signer_gone(t, &s->tok)) {
+			session_destroy(w, s);
+			ended++;
+		}
+	}
+	return ended ? ended : 1;
+}
+
 unsigned relay_worker_poll(struct relay_worker *w, uint64_t now_ns)
 {
 	unsigned work;
 
 	w->now = now_ns;
-	/* Between bursts this worker holds no directory or hash entry: a quiescent state. */
+	/* Between bursts this worker holds no directory, hash entry or trust: quiescent. */
 	rte_rcu_qsbr_quiescent(w->r->qsbr, w->id);
-	work = handoff_poll(w);
+	work = trust_sweep(w);
+	work += handoff_poll(w);
 	work += timers_run(w);
 	work += drain_step(w);
 	directory_reclaim(w->r->dir);

@@ -55,7 +55,8 @@ void relay_worker_rx(struct relay_worker *w, struct rte_mbuf **pkts, uint16_t n,
 
 /*
  * Everything that is not a received burst: packets and messages handed over by
- * other workers, timers that are due, drain requests, and a TX flush.
+ * other workers, timers that are due, drain requests, sessions a new trust
+ * store condemns (relay_trust_*() in relay.h), and a TX flush.
  * It is also the worker's RCU quiescent state (relay/directory.h): call it
  * between bursts and at least every few milliseconds while idle; a worker
  * that sleeps longer only delays the freeing of retired table entries.

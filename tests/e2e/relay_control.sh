@@ -4,6 +4,8 @@
 # forwarded packets; /metrics (HTTP on loopback inside the relay's namespace)
 # passes tests/metrics_check.py and counts them too; `posternctl drain` turns
 # /ready to 503, and the relay exits 0 on its own once the last channel is gone.
+# `posternctl tokens revoke` under traffic ends the revoked agent's flow while a
+# second agent's concurrent flow completes with every payload intact.
 #
 #   pst-gw-PID                 pst-relay-PID                          pst-ag-PID
 #   hop_peer gateway  10.77.1.2 ── 10.77.1.1  postern-relay  10.77.2.1 ── 10.77.2.2  hop_peer agent
@@ -19,6 +21,7 @@ star gw ag
 pki_init
 pki_endpoint gw gateway acme crm
 pki_endpoint ag agent acme crm
+pki_endpoint victim agent acme crm	# runs in namespace ag too; its token gets revoked
 
 sock=$T/relay.sock
 ctl() { "$B/relay/posternctl" --socket "$sock" "$@"; }
@@ -109,6 +112,44 @@ PY
 [[ $(http /ready "$T/ready") == 200 && $(cat "$T/ready") == ready* ]] ||
 	fail "/ready: not 200 ready: $(cat "$T/ready")"
 pass "/metrics valid, /live 200, /ready 200"
+
+# --- tokens revoke under traffic -------------------------------------------------
+# Both agents run from namespace ag. The victim's session ends within a second of
+# the revocation: the gateway sees its channel closed, its own payloads go
+# unanswered (its re-handshakes are refused as token_revoked) and it exits 1;
+# the bystander, flowing all along, gets back every payload intact.
+channels_at_least() {
+	ctl status --json |
+		python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["channels"] < int(sys.argv[1]))' \
+			"$1"
+}
+peer_bg by ag agent ag --tunnel crm --channels 2 --count 20000 --window 1 --size 300 \
+	--loss-timeout 5000 --timeout 90
+peer_bg vic ag agent victim --tunnel crm --channels 1 --count 1000000 --window 4 \
+	--loss-timeout 500 --timeout 10
+wait_for 10 channels_at_least 3 || fail "victim and bystander channels not all open"
+sleep 0.5
+ctl tokens revoke "@$P/victim.token" >"$T/revoke.out" || fail "posternctl tokens revoke failed"
+kill -0 "$PID_by" 2>/dev/null || fail "the bystander finished before the revocation: test too short"
+rc=0
+wait "$PID_vic" || rc=$?
+((rc == 1)) || fail "revoked agent: exit $rc, want 1: $(cat "$T/vic.json")"
+want='j["lost"] + j["closed_by_peer"] > 0 and j["received"] < j["sent"]'
+[[ $(json "$T/vic.json" "$want") == True ]] ||
+	fail "revoked agent kept being served: $(cat "$T/vic.json")"
+rc=0
+wait "$PID_by" || rc=$?
+((rc == 0)) || fail "bystander: exit $rc: $(tail -n 1 "$T/by.log")"
+want='j["received"] == j["sent"] == 40000 and j["lost"] == 0 and j["corrupt"] == 0'
+[[ $(json "$T/by.json" "$want") == True ]] ||
+	fail "bystander lost or corrupt payloads: $(cat "$T/by.json")"
+grep -q 'event=token_revoked id=' "$T/relay.log" || fail "no event=token_revoked in the log"
+grep -q 'event=control_cmd cmd=tokens.revoke' "$T/relay.log" || fail "revoke not in the audit log"
+ctl stats --json >"$T/stats.json"
+[[ $(json "$T/stats.json" 'j["total"]["sessions"] == 2') == True ]] ||
+	fail "sessions after the revocation: $(json "$T/stats.json" 'j["total"]["sessions"]'), want 2 (gateway, bystander)"
+pass "tokens revoke: the victim's flow died ($(json "$T/vic.json" 'j["received"]') of" \
+	"$(json "$T/vic.json" 'j["sent"]') answered), the bystander's 40000 payloads all intact"
 
 # --- drain ----------------------------------------------------------------------
 # Hold a channel open across the drain: once it is open the gateway is stopped,

@@ -283,63 +283,56 @@ static void gone_add(struct trust_snap *s, const uint8_t sid[TOKEN_SIGNER_ID_LEN
 	memcpy(s->gone[s->n_gone++], sid, TOKEN_SIGNER_ID_LEN);
 }
 
-int relay_trust_revoke(struct relay *r, const uint8_t id[TOKEN_ID_LEN])
+enum trust_op { TRUST_REVOKE, TRUST_ADD_SIGNER, TRUST_REMOVE_SIGNER };
+
+/* Copy the current store, apply one change to the copy, publish it; on error nothing is. */
+static int trust_change(struct relay *r, enum trust_op op, const uint8_t *arg)
 {
+	uint8_t sid[TOKEN_SIGNER_ID_LEN];
 	struct trust_snap *next;
 	int ret;
 
-	if (token_trust_is_revoked(r->trust->trust, id))
-		return 0;
+	if (op != TRUST_REVOKE && token_signer_id(arg, sid))
+		return -EIO;
 	ret = snap_begin(r, &next);
 	if (ret)
 		return ret;
-	ret = token_trust_revoke(next->owned, id);
+	switch (op) {
+	case TRUST_REVOKE:
+		ret = token_trust_revoke(next->owned, arg);
+		break;
+	case TRUST_ADD_SIGNER:
+		ret = token_trust_add_signer(next->owned, arg);
+		if (!ret)
+			gone_remove(next, sid);
+		break;
+	case TRUST_REMOVE_SIGNER:
+		ret = token_trust_remove_signer(next->owned, arg);
+		if (!ret)
+			gone_add(next, sid);
+		break;
+	}
 	if (ret) {
 		snap_free(next);
 		return ret;
 	}
 	snap_publish(r, next);
 	return 0;
+}
+
+int relay_trust_revoke(struct relay *r, const uint8_t id[TOKEN_ID_LEN])
+{
+	if (token_trust_is_revoked(r->trust->trust, id))
+		return 0;
+	return trust_change(r, TRUST_REVOKE, id);
 }
 
 int relay_trust_add_signer(struct relay *r, const uint8_t pub[TOKEN_KEY_LEN])
 {
-	uint8_t sid[TOKEN_SIGNER_ID_LEN];
-	struct trust_snap *next;
-	int ret;
-
-	if (token_signer_id(pub, sid))
-		return -EIO;
-	ret = snap_begin(r, &next);
-	if (ret)
-		return ret;
-	ret = token_trust_add_signer(next->owned, pub);
-	if (ret) {
-		snap_free(next);
-		return ret;
-	}
-	gone_remove(next, sid);
-	snap_publish(r, next);
-	return 0;
+	return trust_change(r, TRUST_ADD_SIGNER, pub);
 }
 
 int relay_trust_remove_signer(struct relay *r, const uint8_t pub[TOKEN_KEY_LEN])
 {
-	uint8_t sid[TOKEN_SIGNER_ID_LEN];
-	struct trust_snap *next;
-	int ret;
-
-	if (token_signer_id(pub, sid))
-		return -EIO;
-	ret = snap_begin(r, &next);
-	if (ret)
-		return ret;
-	ret = token_trust_remove_signer(next->owned, pub);
-	if (ret) {
-		snap_free(next);
-		return ret;
-	}
-	gone_add(next, sid);
-	snap_publish(r, next);
-	return 0;
+	return trust_change(r, TRUST_REMOVE_SIGNER, pub);
 }

@@ -61,17 +61,6 @@ static bool make_key(struct dir_key *k, const char *tenant, const uint8_t *tunne
 int directory_create(struct directory **out, const char *name, uint32_t capacity,
 		     struct rte_rcu_qsbr *qsbr)
 {
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = capacity < 64 ? 64 : capacity,
-		.key_len = sizeof(struct dir_key),
-		.hash_func = hashfn_xxh3,
-		.socket_id = SOCKET_ID_ANY,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
-			      RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD |
-			      RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	struct rte_hash_rcu_config rcu = { .v = qsbr, .mode = RTE_HASH_QSBR_MODE_DQ };
 	struct directory *d;
 	int ret;
 
@@ -80,20 +69,12 @@ int directory_create(struct directory **out, const char *name, uint32_t capacity
 		return -ENOMEM;
 	rte_spinlock_init(&d->lock);
 	d->qsbr = qsbr;
-	d->h = rte_hash_create(&hp);
-	if (!d->h) {
-		ret = rte_errno ? -rte_errno : -ENOMEM;
+	ret = hashfn_table_create(&d->h, name, capacity, sizeof(struct dir_key), qsbr);
+	if (ret)
 		goto err_d;
-	}
-	if (rte_hash_rcu_qsbr_add(d->h, &rcu)) {
-		ret = rte_errno ? -rte_errno : -ENOMEM;
-		goto err_hash;
-	}
 	*out = d;
 	return 0;
 
-err_hash:
-	rte_hash_free(d->h);
 err_d:
 	free(d);
 	return ret;

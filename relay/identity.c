@@ -27,17 +27,6 @@ struct identity {
 int identity_create(struct identity **out, const char *name, uint32_t capacity,
 		    struct rte_rcu_qsbr *qsbr)
 {
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = capacity < 64 ? 64 : capacity,
-		.key_len = KEY_LEN,
-		.hash_func = hashfn_xxh3,
-		.socket_id = SOCKET_ID_ANY,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
-			      RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD |
-			      RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	struct rte_hash_rcu_config rcu = { .v = qsbr, .mode = RTE_HASH_QSBR_MODE_DQ };
 	struct identity *id;
 	int ret;
 
@@ -45,20 +34,12 @@ int identity_create(struct identity **out, const char *name, uint32_t capacity,
 	if (!id)
 		return -ENOMEM;
 	rte_spinlock_init(&id->lock);
-	id->h = rte_hash_create(&hp);
-	if (!id->h) {
-		ret = rte_errno ? -rte_errno : -ENOMEM;
+	ret = hashfn_table_create(&id->h, name, capacity, KEY_LEN, qsbr);
+	if (ret)
 		goto err_id;
-	}
-	if (rte_hash_rcu_qsbr_add(id->h, &rcu)) {
-		ret = rte_errno ? -rte_errno : -ENOMEM;
-		goto err_hash;
-	}
 	*out = id;
 	return 0;
 
-err_hash:
-	rte_hash_free(id->h);
 err_id:
 	free(id);
 	return ret;

@@ -157,3 +157,82 @@ peer_bg() {
 	E2E_PIDS+=($!)
 	eval "PID_${log//-/_}=$!"
 }
+
+# hop_peer_bg LOG NS ROLE NAME [ARGS...]: like peer_bg, but the caller names the
+# relays in ARGS (--relay ADDR:PORT --relay-key KEY, once or more).
+hop_peer_bg() {
+	local log=$1 n=$2 role=$3 name=$4
+	shift 4
+	ip netns exec "$(ns "$n")" "$B/tests/e2e/hop_peer" "$role" \
+		--key "$P/$name.key" --token "$P/$name.token" "$@" \
+		>"$T/$log.json" 2>"$T/$log.log" &
+	E2E_PIDS+=($!)
+	eval "PID_${log//-/_}=$!"
+}
+
+# counters_balance FILE: relay counters in FILE (a stats file, or the answer of
+# `posternctl stats --json`) balance: rx_packets = forwarded + handled + dropped,
+# in the total and for every worker. Prints the total's figures.
+counters_balance() {
+	python3 - "$1" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for name, c in [("total", s["total"])] + [(f"worker {w['worker']}", w) for w in s["workers"]]:
+    assert c["rx_packets"] == c["forwarded"] + c["handled"] + c["dropped"], (name, c)
+t = s["total"]
+print(f"rx {t['rx_packets']} = forwarded {t['forwarded']} + handled {t['handled']} "
+      f"+ dropped {t['dropped']}")
+PY
+}
+
+# http_get NS PORT PATH OUT: GET http://127.0.0.1:PORT/PATH inside namespace NS (a
+# relay's loopback /metrics, /ready, /live); the body goes to OUT, the status to stdout.
+http_get() {
+	ip netns exec "$(ns "$1")" python3 - "$2" "$3" "$4" <<'PY'
+import sys, urllib.error, urllib.request
+try:
+    r = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}{sys.argv[2]}", timeout=5)
+    code, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    code, body = e.code, e.read()
+open(sys.argv[3], "wb").write(body)
+print(code)
+PY
+}
+
+# metric_sum FILE FAMILY [LABEL=VALUE...]: the sum of FAMILY's samples in the
+# Prometheus text in FILE whose labels include every LABEL=VALUE given.
+metric_sum() {
+	python3 - "$@" <<'PY'
+import re, sys
+path, family, want = sys.argv[1], sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+total = 0.0
+for line in open(path):
+    m = re.match(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line.rstrip("\n"))
+    if not m or m.group(1) != family:
+        continue
+    labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"', m.group(2) or ""))
+    if all(labels.get(k) == v for k, v in want.items()):
+        total += float(m.group(3))
+print(int(total) if total == int(total) else total)
+PY
+}
+
+# pki_signer NAME: another control-plane signing key, $P/NAME.key and $P/NAME.pub.
+pki_signer() {
+	"$B/relay/posternctl" genkey -o "$P/$1.key"
+	"$B/relay/posternctl" pubkey --signing "$P/$1.key" >"$P/$1.pub"
+}
+
+# pki_endpoint_signed SIGNER NAME ROLE TENANT TUNNEL...: as pki_endpoint, with the
+# token signed by $P/SIGNER.key (from pki_signer) instead of the control key.
+pki_endpoint_signed() {
+	local signer=$1 name=$2 role=$3 tenant=$4 t args=()
+	shift 4
+	for t in "$@"; do args+=(--tunnel "$t"); done
+	"$B/relay/posternctl" genkey -o "$P/$name.key"
+	"$B/relay/posternctl" pubkey "$P/$name.key" >"$P/$name.pub"
+	"$B/relay/posternctl" token issue --signing-key "$P/$signer.key" --tenant "$tenant" \
+		--role "$role" "${args[@]}" --endpoint-key "@$P/$name.pub" --valid-for 1h \
+		-o "$P/$name.token"
+}

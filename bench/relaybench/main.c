@@ -1,0 +1,287 @@
+/*
+ * main.c — relaybench's command line: `run` (the benchmark) and `keygen`
+ * (a control-plane signing key for it). Options are parsed by opts.c, the
+ * run is run.c's, the output report.c's; this file reads the key files and
+ * wires them together. docs/relaybench.md is the manual.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "bench/relaybench/ident.h"
+#include "bench/relaybench/opts.h"
+#include "bench/relaybench/report.h"
+#include "bench/relaybench/run.h"
+#include "bench/relaybench/sweep.h"
+#include "crypto/keys.h"
+
+#ifndef POSTERN_VERSION
+#define POSTERN_VERSION "unknown"
+#endif
+
+enum { EXIT_FAILED = 1, EXIT_USAGE = 2, FD_SPARE = 64 };
+
+static const char usage[] =
+	"Usage: relaybench run --relay ADDR:PORT --relay-key KEY --signing-key FILE [OPTIONS]\n"
+	"       relaybench sweep --relay ADDR:PORT --relay-key KEY --signing-key FILE\n"
+	"                        --rate-to R [OPTIONS]\n"
+	"       relaybench keygen -o FILE [--force]\n"
+	"       relaybench --help | --version\n"
+	"\n"
+	"Load, latency and capacity measurements of a Postern relay with emulated\n"
+	"gateways and agents (real handshakes, real hop encryption).\n"
+	"\n"
+	"  run      run one benchmark; 'relaybench run --help' lists its options\n"
+	"  sweep    step the offered rate and find the knee of loss and p99 latency\n"
+	"  keygen   write a new control-plane signing key (mode 0600) for --signing-key\n"
+	"           and print its public key, which the relay must trust (--trust KEY)\n"
+	"\n"
+	"docs/relaybench.md describes the traffic model and every output field.\n";
+
+static const char keygen_usage[] =
+	"Usage: relaybench keygen -o FILE [--force]\n"
+	"\n"
+	"Write a new Ed25519 control-plane signing key to FILE (mode 0600; the format of\n"
+	"'posternctl genkey') and print its public key on stdout. Start the relay with\n"
+	"--trust KEY (or --trust @FILE of that output) so it admits relaybench's tokens.\n"
+	"  -o, --output FILE   where to write the key (required)\n"
+	"  --force             replace FILE if it exists\n";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "relaybench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static int keygen(int argc, char **argv)
+{
+	const char *out = NULL;
+	bool force = false;
+	uint8_t priv[KEYS_LEN], pub[KEYS_LEN];
+	char text[KEYS_TEXT_LEN + 1], err[512];
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(keygen_usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--force")) {
+			force = true;
+		} else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
+			if (++i == argc)
+				return usage_error("%s needs a FILE", argv[i - 1]);
+			out = argv[i];
+		} else {
+			return usage_error("keygen: unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (!out)
+		return usage_error("keygen: missing -o FILE");
+	ret = keys_generate(priv);
+	if (!ret)
+		ret = keys_public_ed25519(priv, pub);
+	if (ret) {
+		OPENSSL_cleanse(priv, sizeof(priv));
+		fprintf(stderr, "relaybench: keygen: OpenSSL could not make a key\n");
+		return EXIT_FAILED;
+	}
+	ret = keys_save_private(out, priv, force, err, sizeof(err));
+	OPENSSL_cleanse(priv, sizeof(priv));
+	if (ret) {
+		fprintf(stderr, "relaybench: keygen: %s\n", err);
+		return ret == -EEXIST ? EXIT_USAGE : EXIT_FAILED;
+	}
+	keys_to_text(pub, text);
+	printf("%s\n", text);
+	return 0;
+}
+
+/* One socket per endpoint: make room for them, or say which limit is in the way. */
+static int raise_fd_limit(const struct opts *o)
+{
+	rlim_t need = (rlim_t)opts_endpoints(o) + 4 * o->threads + FD_SPARE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		fprintf(stderr, "relaybench: --gateways + --agents: %u endpoints need %llu file "
+			"descriptors (one socket each); the hard limit is %llu (ulimit -Hn)\n",
+			opts_endpoints(o), (unsigned long long)need,
+			(unsigned long long)rl.rlim_max);
+		return -EMFILE;
+	}
+	rl.rlim_cur = need;
+	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
+}
+
+struct secrets {
+	struct ident_signer signer;
+	uint8_t psk[KEYS_LEN];
+};
+
+static int load_keys(const struct opts *o, uint8_t relay_pub[KEYS_LEN], struct secrets *s)
+{
+	char err[512];
+
+	if (keys_load_public(o->relay_key, relay_pub, err, sizeof(err))) {
+		fprintf(stderr, "relaybench: --relay-key: %s\n", err);
+		return -EINVAL;
+	}
+	if (ident_signer_load(&s->signer, o->signing_key, err, sizeof(err))) {
+		fprintf(stderr, "relaybench: --signing-key: %s\n", err);
+		return -EINVAL;
+	}
+	if (o->psk_file && keys_load_private(o->psk_file, s->psk, err, sizeof(err))) {
+		fprintf(stderr, "relaybench: --psk-file: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One run: its table or JSON on stdout. @return the exit status. */
+static int run_one(const struct opts *o, const struct run_inputs *in, bool progress)
+{
+	static struct run_result r;
+	struct report_warnings warnings;
+	char err[512];
+	int ret;
+
+	ret = run_execute(o, in, progress, &r, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "relaybench: %s\n", err);
+		return EXIT_FAILED;
+	}
+	report_warnings(o, &r, &warnings);
+	if (o->json) {
+		for (unsigned i = 0; i < warnings.n; i++)
+			fprintf(stderr, "relaybench: %s\n", warnings.line[i]);
+		ret = report_json(stdout, o, &r, &warnings);
+	} else {
+		report_table(stdout, o, &r, &warnings);
+	}
+	run_result_fini(&r);
+	fflush(stdout);
+	return ret || ferror(stdout) ? EXIT_FAILED : 0;
+}
+
+/* A sweep: its table or JSON on stdout. @return the exit status. */
+static int sweep(const struct opts *o, const struct run_inputs *in, bool progress)
+{
+	static struct sweep_result r;
+	char err[512];
+	int ret;
+
+	ret = sweep_execute(o, in, progress, &r, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "relaybench: %s\n", err);
+		return EXIT_FAILED;
+	}
+	if (o->json)
+		ret = sweep_json(stdout, o, &r);
+	else
+		sweep_table(stdout, o, &r);
+	fflush(stdout);
+	return ret || ferror(stdout) ? EXIT_FAILED : 0;
+}
+
+/* `run` and `sweep`: options, keys, limits, signals; then the benchmark. */
+static int bench(int argc, char **argv)
+{
+	static struct opts o;
+	static struct secrets sec;
+	uint8_t relay_pub[KEYS_LEN];
+	struct sigaction sa = { .sa_handler = on_signal };
+	char err[512];
+	struct ident_params ip;
+	struct run_inputs in;
+	bool progress;
+	int ret, status = EXIT_USAGE;
+	uint64_t longest_s;
+
+	ret = opts_parse_run(argc, argv, &o, err, sizeof(err));
+	if (!ret && o.help) {
+		fputs(o.sweep ? opts_sweep_usage : opts_run_usage, stdout);
+		return 0;
+	}
+	if (ret) {
+		fprintf(stderr, "relaybench: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (load_keys(&o, relay_pub, &sec) || raise_fd_limit(&o))
+		goto out;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* Tokens outlive the longest run (all steps of a sweep) allowed here, plus an hour. */
+	longest_s = (o.setup_timeout_ns + o.warmup_ns + o.duration_ns + o.loss_timeout_ns) /
+		    1000000000u + 1;
+	ip = (struct ident_params){
+		.signer = &sec.signer,
+		.tenant = o.tenant,
+		.instance = o.instance,
+		.now_s = (uint64_t)time(NULL),
+		.valid_s = longest_s * (o.sweep ? o.steps : 1) + 3600,
+	};
+	in = (struct run_inputs){
+		.ident = &ip,
+		.relay_pub = relay_pub,
+		.psk = o.psk_file ? sec.psk : NULL,
+		.stop = &stop_signal,
+	};
+	progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress;
+	status = o.sweep ? sweep(&o, &in, progress) : run_one(&o, &in, progress);
+out:
+	ident_signer_wipe(&sec.signer);
+	OPENSSL_cleanse(sec.psk, sizeof(sec.psk));
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("relaybench %s\n", POSTERN_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run") || !strcmp(argv[1], "sweep"))
+		return bench(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "keygen"))
+		return keygen(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "plan"))
+		return usage_error("'%s' is not implemented yet; use 'relaybench run'", argv[1]);
+	return usage_error("unknown command '%s' (run or keygen; see relaybench --help)",
+			   argv[1]);
+}

@@ -1,0 +1,562 @@
+/*
+ * opts.c — `relaybench run` options (opts.h).
+ */
+#include "bench/relaybench/opts.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "bench/relaybench/payload.h"
+#include "bench/relaybench/scrape.h"
+#include "crypto/token.h"
+#include "endpoint/udp.h"
+
+#define NS_PER_S 1e9
+
+const char opts_run_usage[] =
+	"Usage: relaybench run --relay ADDR:PORT --relay-key KEY --signing-key FILE [OPTIONS]\n"
+	"\n"
+	"Emulate gateways and agents in one process against one relay: real handshakes\n"
+	"(tokens signed in-process with --signing-key, which the relay must trust), real\n"
+	"hop encryption, agents' channels echoed by the gateways. Reports handshakes/s,\n"
+	"packets/s, Gbit/s, loss, reordering and latency percentiles. docs/relaybench.md.\n"
+	"\n"
+	"Relay and identities:\n"
+	"  --relay ADDR:PORT        the relay (numeric IPv4:PORT or [IPv6]:PORT); nothing\n"
+	"                           is sent anywhere else\n"
+	"  --relay-key KEY          the relay's static public key, base64 or @FILE\n"
+	"  --signing-key FILE       control-plane Ed25519 private key (mode 0600) that signs\n"
+	"                           every endpoint's token; the relay must --trust its public\n"
+	"                           key ('relaybench keygen' or 'posternctl genkey')\n"
+	"  --psk-file FILE          deployment PSK, if the relay has one\n"
+	"  --suite chacha|aes       handshake suite (default chacha)\n"
+	"  --tenant NAME            tenant of every token (default relaybench)\n"
+	"  --instance N             identity set 0..65535 (default 0): endpoint keys derive\n"
+	"                           from the signing key and N, so reruns reuse the relay's\n"
+	"                           sessions; give concurrent runs different N\n"
+	"  --bind ADDR              local address to send from (repeatable: endpoints are\n"
+	"                           spread over them round robin; default: the kernel's)\n"
+	"\n"
+	"Fleet:\n"
+	"  --gateways N             emulated gateways, each serving its own tunnel (default 10)\n"
+	"  --agents N               emulated agents (default 10; 0: handshakes only)\n"
+	"  --channels N             channels each agent opens, 1..1024 (default 1)\n"
+	"  --handshake-rate R       handshakes started per second, gateways first\n"
+	"                           (default 500); see docs/relaybench.md on cookies\n"
+	"  --threads T              event-loop threads, 1..64 (default 1)\n"
+	"\n"
+	"Traffic (per channel, agent -> relay -> gateway -> relay -> agent):\n"
+	"  --model rr|stream        rr: MCP-like messages of 200 B..64 KB, split into\n"
+	"                           1200-byte chunks (default); stream: fixed --size\n"
+	"  --size BYTES             stream message size, 32..1413 (default 256)\n"
+	"  --inflight W             closed loop: W messages in flight per channel (default 1)\n"
+	"  --rate R                 open loop instead: R messages per second in all (k, M\n"
+	"                           suffixes allowed)\n"
+	"  --arrivals poisson|fixed open-loop spacing (default poisson)\n"
+	"  --max-inflight N         open loop: messages tracked per channel; an arrival that\n"
+	"                           finds them all busy is counted as skipped (default 64)\n"
+	"  --seed N                 traffic model seed (default 1)\n"
+	"\n"
+	"Time (seconds; a number with ms, s or m also works):\n"
+	"  --setup-timeout S        longest wait for handshakes and channel opens (default 60)\n"
+	"  --warmup S               traffic before measuring, 0..600 (default 2)\n"
+	"  --duration S             measured traffic, up to 3600 (default 10)\n"
+	"  --loss-timeout MS        an echo later than this is lost, 1..60000 (default 1000)\n"
+	"\n"
+	"Output:\n"
+	"  --metrics URL            the relay's /metrics (http://127.0.0.1:9180/metrics):\n"
+	"                           cycles per packet and drop counters over the run\n"
+	"  --json                   one JSON object on stdout instead of the table\n"
+	"  --progress, --no-progress  one line per second on stderr (default: if a tty)\n"
+	"  -h, --help               this text\n"
+	"\n"
+	"Exit status: 0 the run completed (read its loss and warnings); 1 it could not\n"
+	"run (no handshake completed, socket or memory errors); 2 bad command line.\n";
+
+const char opts_sweep_usage[] =
+	"Usage: relaybench sweep --relay ADDR:PORT --relay-key KEY --signing-key FILE\n"
+	"                        --rate-to R [--rate-from R] [--steps N] [--slo-p99 MS]\n"
+	"                        [--max-loss PCT] [RUN OPTIONS]\n"
+	"\n"
+	"Step the offered open-loop rate from --rate-from to --rate-to (geometric steps), one\n"
+	"complete run per step, and report the knee: the highest rate whose packet loss stays\n"
+	"below --max-loss and whose message latency p99 stays below --slo-p99, with the\n"
+	"generator neither saturated nor behind. Stops at the first step that misses.\n"
+	"\n"
+	"  --rate-from R            first step, messages per second (default 1000)\n"
+	"  --rate-to R              last step (required)\n"
+	"  --steps N                steps, 2..32 (default 8)\n"
+	"  --slo-p99 MS             message latency p99 limit (default 50)\n"
+	"  --max-loss PCT           packet loss limit, percent (default 0.1)\n"
+	"\n"
+	"Every 'relaybench run' option applies to each step, except --rate and --inflight.\n"
+	"Defaults differ: --warmup 1, --duration 5. steps × (warm-up + duration) is at most\n"
+	"3600 s. Output: a table, or with --json one object of schema relaybench.sweep/1.\n";
+
+enum {
+	O_RELAY = 256, O_RELAY_KEY, O_SIGNING_KEY, O_PSK_FILE, O_SUITE, O_TENANT, O_INSTANCE,
+	O_BIND, O_GATEWAYS, O_AGENTS, O_CHANNELS, O_HS_RATE, O_THREADS, O_MODEL, O_SIZE,
+	O_INFLIGHT, O_RATE, O_ARRIVALS, O_MAX_INFLIGHT, O_SEED, O_SETUP, O_WARMUP,
+	O_DURATION, O_LOSS, O_METRICS, O_JSON, O_PROGRESS, O_NO_PROGRESS,
+	O_RATE_FROM, O_RATE_TO, O_STEPS, O_SLO_P99, O_MAX_LOSS,
+};
+
+static const struct option longopts[] = {
+	{ "relay", required_argument, NULL, O_RELAY },
+	{ "relay-key", required_argument, NULL, O_RELAY_KEY },
+	{ "signing-key", required_argument, NULL, O_SIGNING_KEY },
+	{ "psk-file", required_argument, NULL, O_PSK_FILE },
+	{ "suite", required_argument, NULL, O_SUITE },
+	{ "tenant", required_argument, NULL, O_TENANT },
+	{ "instance", required_argument, NULL, O_INSTANCE },
+	{ "bind", required_argument, NULL, O_BIND },
+	{ "gateways", required_argument, NULL, O_GATEWAYS },
+	{ "agents", required_argument, NULL, O_AGENTS },
+	{ "channels", required_argument, NULL, O_CHANNELS },
+	{ "handshake-rate", required_argument, NULL, O_HS_RATE },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ "model", required_argument, NULL, O_MODEL },
+	{ "size", required_argument, NULL, O_SIZE },
+	{ "inflight", required_argument, NULL, O_INFLIGHT },
+	{ "rate", required_argument, NULL, O_RATE },
+	{ "arrivals", required_argument, NULL, O_ARRIVALS },
+	{ "max-inflight", required_argument, NULL, O_MAX_INFLIGHT },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "setup-timeout", required_argument, NULL, O_SETUP },
+	{ "warmup", required_argument, NULL, O_WARMUP },
+	{ "duration", required_argument, NULL, O_DURATION },
+	{ "loss-timeout", required_argument, NULL, O_LOSS },
+	{ "metrics", required_argument, NULL, O_METRICS },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "progress", no_argument, NULL, O_PROGRESS },
+	{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
+	{ "rate-from", required_argument, NULL, O_RATE_FROM },
+	{ "rate-to", required_argument, NULL, O_RATE_TO },
+	{ "steps", required_argument, NULL, O_STEPS },
+	{ "slo-p99", required_argument, NULL, O_SLO_P99 },
+	{ "max-loss", required_argument, NULL, O_MAX_LOSS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct parser {
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, p->errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* A decimal number with an optional k (10^3) or M (10^6) suffix. @return false if not. */
+static bool number(const char *text, double *out)
+{
+	char *end;
+	double v;
+
+	if (!*text || *text == '-' || *text == '+' || *text == ' ')
+		return false;
+	v = strtod(text, &end);
+	if (end == text || isnan(v) || isinf(v))
+		return false;
+	if (*end == 'k' || *end == 'K') {
+		v *= 1e3;
+		end++;
+	} else if (*end == 'M') {
+		v *= 1e6;
+		end++;
+	}
+	if (*end)
+		return false;
+	/* No hex or exponent spellings: only what a person types for a count. */
+	if (strpbrk(text, "xXpPeE"))
+		return false;
+	*out = v;
+	return true;
+}
+
+static int whole(struct parser *p, const char *opt, const char *text, uint64_t min,
+		 uint64_t max, uint64_t *out)
+{
+	double v;
+
+	if (!number(text, &v) || v != floor(v))
+		return fail(p, "%s: '%s' is not a whole number (e.g. 100 or 10k)", opt, text);
+	if (v < (double)min || v > (double)max)
+		return fail(p, "%s: '%s' is out of range %llu..%llu", opt, text,
+			    (unsigned long long)min, (unsigned long long)max);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int u32_opt(struct parser *p, const char *opt, const char *text, uint64_t min,
+		   uint64_t max, uint32_t *out)
+{
+	uint64_t v;
+	int ret = whole(p, opt, text, min, max, &v);
+
+	if (!ret)
+		*out = (uint32_t)v;
+	return ret;
+}
+
+static int rate_opt(struct parser *p, const char *opt, const char *text, double max,
+		    double *out)
+{
+	double v;
+
+	if (!number(text, &v))
+		return fail(p, "%s: '%s' is not a number per second (e.g. 5000, 2.5k or 1M)",
+			    opt, text);
+	if (!(v > 0) || v > max)
+		return fail(p, "%s: '%s' is out of range: more than 0, at most %.0f per second",
+			    opt, text, max);
+	*out = v;
+	return 0;
+}
+
+/* Seconds, or a number with ms, s or m. */
+static int time_opt(struct parser *p, const char *opt, const char *text, double min_s,
+		    double max_s, uint64_t *ns)
+{
+	char num[64];
+	size_t n = strlen(text);
+	double v, scale = 1;
+
+	if (n >= sizeof(num))
+		return fail(p, "%s: '%s' is too long", opt, text);
+	memcpy(num, text, n + 1);
+	if (n > 2 && !strcmp(num + n - 2, "ms")) {
+		scale = 1e-3;
+		num[n - 2] = '\0';
+	} else if (n > 1 && num[n - 1] == 's') {
+		num[n - 1] = '\0';
+	} else if (n > 1 && num[n - 1] == 'm') {
+		scale = 60;
+		num[n - 1] = '\0';
+	}
+	if (!number(num, &v) || strpbrk(num, "kKM"))
+		return fail(p, "%s: '%s' is not a time (seconds, or a number with ms, s or m)",
+			    opt, text);
+	v *= scale;
+	if (v > max_s)
+		return fail(p, "%s: '%s' is above %.0f seconds: a run is bounded in time", opt,
+			    text, max_s);
+	if (v < min_s)
+		return fail(p, "%s: '%s' is below the minimum of %g seconds", opt, text, min_s);
+	*ns = (uint64_t)llround(v * NS_PER_S);
+	return 0;
+}
+
+static bool is_address(const char *text, int *family)
+{
+	uint8_t buf[16];
+
+	if (inet_pton(AF_INET, text, buf) == 1) {
+		*family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, text, buf) == 1) {
+		*family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+static void defaults(struct opts *o)
+{
+	*o = (struct opts){
+		.tenant = "relaybench",
+		.suite = SUITE_CHACHAPOLY_BLAKE2S,
+		.gateways = 10,
+		.agents = 10,
+		.channels = 1,
+		.model = MODEL_RR,
+		.size = 256,
+		.arrivals = MODEL_POISSON,
+		.inflight = 1,
+		.max_inflight = 64,
+		.warmup_ns = (uint64_t)(2 * NS_PER_S),
+		.duration_ns = (uint64_t)(10 * NS_PER_S),
+		.setup_timeout_ns = (uint64_t)(60 * NS_PER_S),
+		.loss_timeout_ns = (uint64_t)(1 * NS_PER_S),
+		.handshake_rate = 500,
+		.threads = 1,
+		.seed = 1,
+		.progress = -1,
+	};
+}
+
+/* Which options were given, for the rules between them. */
+struct given {
+	bool size, inflight, arrivals, max_inflight, channels, rate, sweep_only;
+	const char *sweep_opt;		/* a sweep option's name, for the error in `run` */
+};
+
+static int one(struct parser *p, int c, const char *arg, struct opts *o, struct given *g)
+{
+	uint64_t v;
+	int ret;
+
+	switch (c) {
+	case O_RELAY: o->relay = arg; return 0;
+	case O_RELAY_KEY: o->relay_key = arg; return 0;
+	case O_SIGNING_KEY: o->signing_key = arg; return 0;
+	case O_PSK_FILE: o->psk_file = arg; return 0;
+	case O_METRICS: o->metrics = arg; return 0;
+	case O_JSON: o->json = true; return 0;
+	case O_PROGRESS: o->progress = 1; return 0;
+	case O_NO_PROGRESS: o->progress = 0; return 0;
+	case O_SUITE:
+		if (!strcmp(arg, "chacha"))
+			o->suite = SUITE_CHACHAPOLY_BLAKE2S;
+		else if (!strcmp(arg, "aes"))
+			o->suite = SUITE_AESGCM_SHA256;
+		else
+			return fail(p, "--suite: '%s' is not chacha or aes", arg);
+		return 0;
+	case O_TENANT:
+		if (!token_name_is_valid(arg))
+			return fail(p, "--tenant: '%s' is not 1 to 63 characters of "
+				    "A-Z a-z 0-9 . _ -", arg);
+		o->tenant = arg;
+		return 0;
+	case O_INSTANCE:
+		return u32_opt(p, "--instance", arg, 0, OPTS_INSTANCE_MAX, &o->instance);
+	case O_BIND:
+		if (o->n_bind == OPTS_BIND_MAX)
+			return fail(p, "--bind: at most %d addresses", OPTS_BIND_MAX);
+		o->bind[o->n_bind++] = arg;
+		return 0;
+	case O_GATEWAYS:
+		return u32_opt(p, "--gateways", arg, 0, OPTS_ENDPOINTS_MAX, &o->gateways);
+	case O_AGENTS:
+		return u32_opt(p, "--agents", arg, 0, OPTS_ENDPOINTS_MAX, &o->agents);
+	case O_CHANNELS:
+		g->channels = true;
+		return u32_opt(p, "--channels", arg, 1, OPTS_CHANNELS_MAX, &o->channels);
+	case O_HS_RATE:
+		return rate_opt(p, "--handshake-rate", arg, OPTS_HANDSHAKE_RATE_MAX,
+				&o->handshake_rate);
+	case O_THREADS:
+		ret = whole(p, "--threads", arg, 1, OPTS_THREADS_MAX, &v);
+		o->threads = (unsigned)v;
+		return ret;
+	case O_MODEL:
+		if (!strcmp(arg, "rr"))
+			o->model = MODEL_RR;
+		else if (!strcmp(arg, "stream"))
+			o->model = MODEL_STREAM;
+		else
+			return fail(p, "--model: '%s' is not rr or stream", arg);
+		return 0;
+	case O_SIZE:
+		g->size = true;
+		return u32_opt(p, "--size", arg, PAYLOAD_HEADER_LEN, OPTS_SIZE_MAX, &o->size);
+	case O_INFLIGHT:
+		g->inflight = true;
+		return u32_opt(p, "--inflight", arg, 1, OPTS_INFLIGHT_MAX, &o->inflight);
+	case O_RATE:
+		o->open_loop = true;
+		g->rate = true;
+		return rate_opt(p, "--rate", arg, OPTS_RATE_MAX, &o->rate);
+	case O_RATE_FROM:
+		g->sweep_opt = "--rate-from";
+		return rate_opt(p, "--rate-from", arg, OPTS_RATE_MAX, &o->rate_from);
+	case O_RATE_TO:
+		g->sweep_opt = "--rate-to";
+		return rate_opt(p, "--rate-to", arg, OPTS_RATE_MAX, &o->rate_to);
+	case O_STEPS:
+		g->sweep_opt = "--steps";
+		ret = whole(p, "--steps", arg, OPTS_STEPS_MIN, OPTS_STEPS_MAX, &v);
+		o->steps = (unsigned)v;
+		return ret;
+	case O_SLO_P99:
+		g->sweep_opt = "--slo-p99";
+		ret = whole(p, "--slo-p99", arg, 1, OPTS_LOSS_TIMEOUT_MAX_MS, &v);
+		o->slo_p99_ns = v * 1000000;
+		return ret;
+	case O_MAX_LOSS: {
+		double pct;
+
+		g->sweep_opt = "--max-loss";
+		if (!number(arg, &pct) || strpbrk(arg, "kKM") || pct > 100)
+			return fail(p, "--max-loss: '%s' is not a percentage from 0 to 100", arg);
+		o->max_loss = pct / 100;
+		return 0;
+	}
+	case O_ARRIVALS:
+		g->arrivals = true;
+		if (!strcmp(arg, "poisson"))
+			o->arrivals = MODEL_POISSON;
+		else if (!strcmp(arg, "fixed"))
+			o->arrivals = MODEL_FIXED;
+		else
+			return fail(p, "--arrivals: '%s' is not poisson or fixed", arg);
+		return 0;
+	case O_MAX_INFLIGHT:
+		g->max_inflight = true;
+		return u32_opt(p, "--max-inflight", arg, 1, OPTS_MAX_INFLIGHT_MAX,
+			       &o->max_inflight);
+	case O_SEED:
+		return whole(p, "--seed", arg, 0, UINT32_MAX, &o->seed);
+	case O_SETUP:
+		return time_opt(p, "--setup-timeout", arg, 1, OPTS_SETUP_MAX_S,
+				&o->setup_timeout_ns);
+	case O_WARMUP:
+		return time_opt(p, "--warmup", arg, 0, OPTS_WARMUP_MAX_S, &o->warmup_ns);
+	case O_DURATION:
+		return time_opt(p, "--duration", arg, 0.1, OPTS_DURATION_MAX_S,
+				&o->duration_ns);
+	case O_LOSS:
+		ret = whole(p, "--loss-timeout", arg, 1, OPTS_LOSS_TIMEOUT_MAX_MS, &v);
+		o->loss_timeout_ns = v * 1000000;
+		return ret;
+	default:
+		return fail(p, "internal: unhandled option %d", c);
+	}
+}
+
+static int check_sweep(struct parser *p, const struct opts *o, const struct given *g)
+{
+	double planned = (double)o->steps * (double)(o->warmup_ns + o->duration_ns) / 1e9;
+
+	if (g->rate)
+		return fail(p, "--rate: a sweep sets the rate of each step (--rate-from, "
+			    "--rate-to)");
+	if (g->inflight)
+		return fail(p, "--inflight: a sweep is open loop (--rate-from, --rate-to)");
+	if (!o->agents)
+		return fail(p, "--agents: a sweep needs agents to send traffic");
+	if (!(o->rate_to > 0))
+		return fail(p, "missing --rate-to R (the last step's rate)");
+	if (o->rate_to <= o->rate_from)
+		return fail(p, "--rate-to: %.0f is not above --rate-from %.0f", o->rate_to,
+			    o->rate_from);
+	if (planned > OPTS_SWEEP_TIME_MAX_S)
+		return fail(p, "--steps: %u steps × (warm-up + duration) is %.0f s, above %d s: "
+			    "a sweep is bounded in time", o->steps, planned,
+			    OPTS_SWEEP_TIME_MAX_S);
+	return 0;
+}
+
+/* The rules between options, once all are known. */
+static int check(struct parser *p, const struct opts *o, const struct given *g)
+{
+	struct sockaddr_storage ss;
+	struct scrape_url url;
+	const char *why;
+	socklen_t len;
+	int fam;
+
+	if (!o->relay)
+		return fail(p, "missing --relay ADDR:PORT (the relay to load)");
+	if (udp_addr_parse(o->relay, &ss, &len))
+		return fail(p, "--relay: '%s' is not a numeric IPV4:PORT or [IPV6]:PORT", o->relay);
+	if (!o->relay_key)
+		return fail(p, "missing --relay-key KEY (the relay's public key, base64 or @FILE)");
+	if (!o->signing_key)
+		return fail(p, "missing --signing-key FILE (a control-plane key the relay trusts)");
+	for (unsigned i = 0; i < o->n_bind; i++) {
+		if (!is_address(o->bind[i], &fam))
+			return fail(p, "--bind: '%s' is not a numeric IPv4 or IPv6 address",
+				    o->bind[i]);
+		if (fam != ss.ss_family)
+			return fail(p, "--bind: '%s' is not of the same address family as "
+				    "--relay %s", o->bind[i], o->relay);
+	}
+	if (!o->gateways && !o->agents)
+		return fail(p, "--gateways and --agents are both 0: nothing to emulate");
+	if (o->agents && !o->gateways)
+		return fail(p, "--agents: agents need at least one gateway to open channels to "
+			    "(--gateways)");
+	if ((uint64_t)o->gateways + o->agents > OPTS_ENDPOINTS_MAX)
+		return fail(p, "--gateways + --agents: %llu endpoints, at most %d in one process",
+			    (unsigned long long)o->gateways + o->agents, OPTS_ENDPOINTS_MAX);
+	if ((uint64_t)o->agents * o->channels > OPTS_CHANNELS_TOTAL_MAX)
+		return fail(p, "--agents × --channels: %llu channels, at most %d",
+			    (unsigned long long)o->agents * o->channels, OPTS_CHANNELS_TOTAL_MAX);
+	if (o->threads > opts_endpoints(o))
+		return fail(p, "--threads: %u threads for %u endpoints; at most one per endpoint",
+			    o->threads, opts_endpoints(o));
+	if (o->sweep && (g->rate || g->inflight))
+		return check_sweep(p, o, g);
+	if (o->open_loop && g->inflight)
+		return fail(p, "--rate and --inflight exclude each other: --rate is open loop, "
+			    "--inflight closed loop");
+	if (!o->open_loop && g->arrivals)
+		return fail(p, "--arrivals: only with --rate (open loop)");
+	if (!o->open_loop && g->max_inflight)
+		return fail(p, "--max-inflight: only with --rate (open loop); closed loop uses "
+			    "--inflight");
+	if (o->model == MODEL_RR && g->size)
+		return fail(p, "--size: only with --model stream (rr draws its sizes from the "
+			    "distribution in docs/relaybench.md)");
+	if (o->metrics && scrape_url_parse(o->metrics, &url, &why))
+		return fail(p, "--metrics: '%s': %s", o->metrics, why);
+	return o->sweep ? check_sweep(p, o, g) : 0;
+}
+
+int opts_parse_run(int argc, char **argv, struct opts *o, char *err, size_t errlen)
+{
+	struct parser p = { .err = err, .errlen = errlen };
+	struct given g = { 0 };
+	int c, ret;
+
+	defaults(o);
+	if (argc > 0 && !strcmp(argv[0], "sweep")) {
+		o->sweep = true;
+		o->open_loop = true;
+		o->rate_from = 1000;
+		o->steps = 8;
+		o->slo_p99_ns = 50 * 1000000ull;
+		o->max_loss = 0.001;
+		o->warmup_ns = 1000000000ull;
+		o->duration_ns = 5000000000ull;
+	}
+	opterr = 0;
+	optind = 0;	/* glibc: a full reset, so tests can parse many times */
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			o->help = true;
+			return 0;
+		}
+		if (c == ':')
+			return fail(&p, "%s needs a value", argv[optind - 1]);
+		if (c == '?') {
+			if (optopt)
+				return fail(&p, "unknown option '-%c'", optopt);
+			return fail(&p, "unknown option '%s'", argv[optind - 1]);
+		}
+		ret = one(&p, c, optarg, o, &g);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return fail(&p, "unexpected argument '%s'", argv[optind]);
+	if (!o->sweep && g.sweep_opt)
+		return fail(&p, "%s: only with 'relaybench sweep'", g.sweep_opt);
+	if (o->sweep)
+		o->rate = o->rate_from;
+	return check(&p, o, &g);
+}
+
+uint32_t opts_endpoints(const struct opts *o)
+{
+	return o->gateways + o->agents;
+}

@@ -1,0 +1,100 @@
+/*
+ * opts.h — `relaybench run`'s command line: every option, its default, its
+ * range, and the rules between options, checked before anything is opened.
+ *
+ * opts_parse_run() never prints and never exits: on a bad command line it
+ * returns -EINVAL with one line in @err that names the option and says what
+ * is wrong ("--duration: '7200' is above 3600 seconds: runs are bounded"),
+ * which main.c prints before exiting 2. Files (keys, PSK) are only named
+ * here; main.c reads them.
+ *
+ * Threads: uses getopt_long(), so one caller at a time.
+ */
+#ifndef POSTERN_BENCH_RELAYBENCH_OPTS_H
+#define POSTERN_BENCH_RELAYBENCH_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench/relaybench/model.h"
+#include "crypto/suite.h"
+
+enum {
+	OPTS_BIND_MAX = 16,
+	OPTS_ENDPOINTS_MAX = 100000,	/* gateways + agents */
+	OPTS_CHANNELS_MAX = 1024,	/* per agent: the relay's default per-session limit */
+	OPTS_CHANNELS_TOTAL_MAX = 1000000,
+	OPTS_THREADS_MAX = 64,
+	OPTS_INFLIGHT_MAX = 1024,
+	OPTS_MAX_INFLIGHT_MAX = 4096,
+	OPTS_DURATION_MAX_S = 3600,	/* a run is bounded to an hour */
+	OPTS_WARMUP_MAX_S = 600,
+	OPTS_SETUP_MAX_S = 600,
+	OPTS_LOSS_TIMEOUT_MAX_MS = 60000,
+	OPTS_INSTANCE_MAX = 65535,
+	OPTS_SIZE_MAX = 1413,		/* HOP_MTU - DATA overhead (32) - CHANNEL_DATA header (7) */
+};
+
+#define OPTS_RATE_MAX 10e6		/* messages per second */
+#define OPTS_SWEEP_TIME_MAX_S 3600	/* sweep: steps × (warm-up + window) */
+
+enum {
+	OPTS_STEPS_MIN = 2,
+	OPTS_STEPS_MAX = 32,
+};
+#define OPTS_HANDSHAKE_RATE_MAX 1e6
+
+struct opts {
+	const char *relay;		/* ADDR:PORT, numeric */
+	const char *relay_key;		/* KEY or @FILE */
+	const char *signing_key;	/* FILE: control-plane Ed25519 private key */
+	const char *psk_file;		/* NULL: all-zero PSK */
+	const char *tenant;
+	const char *metrics;		/* URL or NULL */
+	const char *bind[OPTS_BIND_MAX];	/* local addresses, round robin */
+	unsigned n_bind;
+	enum suite_id suite;
+	uint32_t gateways, agents, channels;
+	enum model_kind model;
+	uint32_t size;			/* stream: E2E bytes per message */
+	bool open_loop;			/* --rate given */
+	double rate;			/* open loop: messages per second, all channels */
+	enum model_arrivals arrivals;
+	uint32_t inflight;		/* closed loop: messages in flight per channel */
+	uint32_t max_inflight;		/* open loop: messages tracked per channel */
+	uint64_t warmup_ns, duration_ns, setup_timeout_ns, loss_timeout_ns;
+	double handshake_rate;		/* connection attempts started per second */
+	unsigned threads;
+	uint64_t seed;
+	uint32_t instance;		/* identity set: runs that share a relay differ */
+	bool json;
+	bool help;			/* --help: print the usage, run nothing */
+	int progress;			/* -1: when stderr is a terminal; 0 off; 1 on */
+	/* `relaybench sweep` only: open-loop steps from rate_from to rate_to. */
+	bool sweep;
+	double rate_from, rate_to;
+	unsigned steps;
+	uint64_t slo_p99_ns;		/* message latency p99 a step must stay under */
+	double max_loss;		/* packet loss ratio a step must stay under */
+};
+
+/* `relaybench run --help`, `relaybench sweep --help`. */
+extern const char opts_run_usage[];
+extern const char opts_sweep_usage[];
+
+/*
+ * Parse `relaybench run` or `relaybench sweep` options: @argv[0] is "run" or
+ * "sweep", options follow. A sweep takes the run options except --rate and
+ * --inflight (it is open loop, at the rate of each step), plus --rate-from,
+ * --rate-to, --steps, --slo-p99 and --max-loss; o->rate is then rate_from.
+ * @return 0 and *@o filled (defaults for what was not given; o->help set and
+ * nothing checked when --help was given), or
+ * -EINVAL with the reason in @err (one line, no newline, no program name).
+ */
+int opts_parse_run(int argc, char **argv, struct opts *o, char *err, size_t errlen);
+
+/* @return gateways + agents. */
+uint32_t opts_endpoints(const struct opts *o);
+
+#endif /* POSTERN_BENCH_RELAYBENCH_OPTS_H */

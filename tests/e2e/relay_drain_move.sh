@@ -181,9 +181,9 @@ PY
 # forwarded, handled or dropped; each relay forwarded at least both ways of its requests.
 out=$(counters_balance "$T/a-stats.json") || fail "relay A's final counters do not balance"
 pass "relay A's final counters balance: $out"
+# (B is still running: its balance is checked on its final stats file below,
+# since a live snapshot can catch a keepalive between two counters.)
 ctl_b stats --json >"$T/b-stats-live.json" || fail "posternctl stats on B failed"
-out=$(counters_balance "$T/b-stats-live.json") || fail "relay B's counters do not balance"
-pass "relay B's counters balance: $out"
 python3 - "$T/a-stats.json" "$T/b-stats-live.json" "${AGENTS[@]/#/$T/}" <<'PY' ||
 import json, sys
 a, b = (json.load(open(f))["total"] for f in sys.argv[1:3])

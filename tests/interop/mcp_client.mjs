@@ -11,7 +11,8 @@
 //              and resources/read
 //   many       N concurrent clients, each: initialize, echo, get-sum
 //   large      (probe server) a 10 MB tool result, checked against its SHA-256
-//   long       one long-running call (--seconds S), progress counted
+//   long       (probe server) one call of --seconds S with progress each second;
+//              --id names it, so the server's log shows it ran once
 //   cancel     (probe server) a call to the `wait` tool, aborted after
 //              a second; then `cancelled` asks the server whether it saw it
 //
@@ -34,6 +35,7 @@ function parseArgs(argv) {
 		else if (a === "--clients") o.clients = Number(argv[++i]);
 		else if (a === "--seconds") o.seconds = Number(argv[++i]);
 		else if (a === "--size") o.size = Number(argv[++i]);
+		else if (a === "--id") o.id = argv[++i];
 		else if (a === "--stdio") {
 			const end = argv.indexOf("--", i + 1) === i + 1 ? i + 2 : -1;
 			if (end < 0) die("--stdio needs '-- COMMAND [ARGS...] ;;' after it");
@@ -131,14 +133,14 @@ async function large(o, out) {
 
 async function long(o, out) {
 	const c = await connect(o, "postern-interop-long");
+	const id = o.id || `long-${process.pid}`;
 	let progress = 0;
-	const steps = Math.max(1, Math.round(o.seconds));
 	const s = Date.now();
-	const r = text(await c.callTool(
-		{ name: "trigger-long-running-operation", arguments: { duration: o.seconds, steps } },
+	const r = text(await c.callTool({ name: "slow", arguments: { id, seconds: o.seconds } },
 		undefined, { onprogress: () => progress++, timeout: 120000, resetTimeoutOnProgress: true }));
-	expect(r.includes("completed"), `long call answered '${r}'`);
-	out.long = { seconds: o.seconds, progress, steps, ms: Date.now() - s };
+	expect(r === `slow ${id} done after ${o.seconds} s`, `long call answered '${r}'`);
+	expect(progress >= o.seconds - 1, `long call: ${progress} progress notifications of ${o.seconds}`);
+	out.long = { id, seconds: o.seconds, progress, ms: Date.now() - s };
 	await c.close();
 }
 

@@ -7,7 +7,10 @@
 //
 // Tools: wait {id, seconds} sleeps until the time passes or the request is
 // cancelled (then records id); cancelled {id} answers "yes" or "no";
-// blob {bytes} returns that many bytes of text and their SHA-256.
+// blob {bytes} returns that many bytes of text and their SHA-256;
+// slow {id, seconds} runs for that long with a progress notification each
+// second, logging "slow ID started" once per call, so a test can show a call
+// that lived through a relay failure ran exactly once.
 import http from "node:http";
 import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -38,6 +41,20 @@ function makeServer() {
 		description: "Was the call with this id cancelled?",
 		inputSchema: { id: z.string() },
 	}, async ({ id }) => ({ content: [{ type: "text", text: cancelled.has(id) ? "yes" : "no" }] }));
+	server.registerTool("slow", {
+		description: "Run for `seconds`, with progress each second; logs each start.",
+		inputSchema: { id: z.string(), seconds: z.number().int().min(1).max(300) },
+	}, async ({ id, seconds }, extra) => {
+		process.stderr.write(`probe_server: slow ${id} started\n`);
+		const token = extra._meta?.progressToken;
+		for (let i = 1; i <= seconds; i++) {
+			await new Promise((r) => setTimeout(r, 1000));
+			if (token !== undefined)
+				await extra.sendNotification({ method: "notifications/progress",
+					params: { progress: i, total: seconds, progressToken: token } });
+		}
+		return { content: [{ type: "text", text: `slow ${id} done after ${seconds} s` }] };
+	});
 	server.registerTool("blob", {
 		description: "Return `bytes` bytes of text and their SHA-256.",
 		inputSchema: { bytes: z.number().int().min(1).max(64 << 20) },

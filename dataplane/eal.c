@@ -1,5 +1,5 @@
 /*
- * eal.c — EAL start-up for the socket backend, the packet pool, teardown.
+ * eal.c — EAL start-up for either backend, the packet pool, teardown.
  */
 #define _GNU_SOURCE	/* fopencookie, sched_getaffinity, CPU_* */
 
@@ -21,11 +21,13 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "dataplane/portconf.h"
 #include "relay/pkt.h"
 
 enum {
 	OWN_ARGS = 16,		/* our own EAL arguments, argv[0] included */
-	MAX_ARGS = 64,
+	MAX_DEVICES = 2 * DP_PORTCONF_MAX_PORTS,
+	MAX_ARGS = 64 + 2 * MAX_DEVICES,
 	LCORES_TEXT_MAX = 4096,
 	LOG_LINE_MAX = 512,
 };
@@ -160,6 +162,77 @@ static void stdout_restore(int saved)
 	close(saved);
 }
 
+/* Does @v name device @name: "NAME" or "NAME,ARGS"? */
+static bool names(const char *v, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(v, name, n) && (v[n] == '\0' || v[n] == ',');
+}
+
+/* The value of a device argument at @extra[*i] ("--vdev=X", "-a X", "-aX", ...), or NULL. */
+static const char *device_arg(const char *const *extra, unsigned n, unsigned *i, bool *pci)
+{
+	const char *a = extra[*i];
+
+	*pci = strncmp(a, "--vdev", 6) != 0;
+	if (!strncmp(a, "--vdev=", 7))
+		return a + 7;
+	if (!strncmp(a, "--allow=", 8))
+		return a + 8;
+	if (!strcmp(a, "--vdev") || !strcmp(a, "-a") || !strcmp(a, "--allow"))
+		return *i + 1 < n ? extra[++*i] : NULL;
+	if (!strncmp(a, "-a", 2) && a[2])
+		return a + 2;
+	return NULL;
+}
+
+/* Is device @name created by the extra args already? (NULL: is any PCI device?) */
+static bool given(const struct dp_eal_params *p, const char *name)
+{
+	bool pci;
+
+	for (unsigned i = 0; i < p->n_extra; i++) {
+		const char *v = device_arg(p->extra_args, p->n_extra, &i, &pci);
+
+		if (v && (name ? names(v, name) : pci))
+			return true;
+	}
+	return false;
+}
+
+/* A PCI device to probe needs the bus scan that --no-pci turns off. */
+static bool needs_pci(const struct dp_eal_params *p)
+{
+	for (unsigned i = 0; i < p->n_devices; i++)
+		if (dp_portconf_is_pci(p->devices[i]))
+			return true;
+	return given(p, NULL);
+}
+
+/* "-a DEV" or "--vdev=DEV" for each device the extra args do not create; @return argc. */
+static int device_args(const struct dp_eal_params *p, char **argv, int argc)
+{
+	static char vdev[MAX_DEVICES][DP_PORTCONF_DEVICE_MAX + 8];
+	char name[DP_PORTCONF_NAME_MAX];
+
+	for (unsigned i = 0; i < p->n_devices; i++) {
+		const char *dev = p->devices[i];
+
+		dp_portconf_name(dev, name, sizeof(name));
+		if (given(p, name))
+			continue;
+		if (dp_portconf_is_pci(dev)) {
+			argv[argc++] = (char *)"-a";
+			argv[argc++] = (char *)dev;
+		} else {
+			snprintf(vdev[i], sizeof(vdev[i]), "--vdev=%s", dev);
+			argv[argc++] = vdev[i];
+		}
+	}
+	return argc;
+}
+
 int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen)
 {
 	static char lcores[LCORES_TEXT_MAX], mem[32], prefix_arg[48], log_arg[32];
@@ -179,9 +252,13 @@ int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "EAL memory must be at least %d MB", DP_EAL_MEMORY_MB_MIN);
 		return -EINVAL;
 	}
-	if (p->n_extra > MAX_ARGS - OWN_ARGS) {
+	if (p->n_devices > MAX_DEVICES) {
+		snprintf(err, errlen, "too many devices (at most %d)", MAX_DEVICES);
+		return -E2BIG;
+	}
+	if (p->n_extra > MAX_ARGS - OWN_ARGS - 2 * MAX_DEVICES) {
 		snprintf(err, errlen, "too many extra EAL arguments (at most %d)",
-			 MAX_ARGS - OWN_ARGS);
+			 MAX_ARGS - OWN_ARGS - 2 * MAX_DEVICES);
 		return -E2BIG;
 	}
 	ret = lcores_arg(p->n_workers, lcores, sizeof(lcores));
@@ -195,15 +272,18 @@ int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen)
 	snprintf(log_arg, sizeof(log_arg), "--log-level=%u", p->log_level);
 
 	argv[argc++] = (char *)"postern-relay";
-	argv[argc++] = (char *)"--no-huge";
+	if (!p->hugepages)
+		argv[argc++] = (char *)"--no-huge";
 	argv[argc++] = (char *)"-m";
 	argv[argc++] = mem;
-	argv[argc++] = (char *)"--no-pci";
+	if (!needs_pci(p))
+		argv[argc++] = (char *)"--no-pci";
 	argv[argc++] = (char *)"--no-telemetry";
 	argv[argc++] = (char *)"--no-shconf";
 	argv[argc++] = prefix_arg;
 	argv[argc++] = lcores;
 	argv[argc++] = log_arg;
+	argc = device_args(p, argv, argc);
 	for (unsigned i = 0; i < p->n_extra; i++)
 		argv[argc++] = (char *)p->extra_args[i];
 	argv[argc] = NULL;
@@ -228,7 +308,8 @@ int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen)
 	if (ret < 0) {
 		ret = rte_errno ? -rte_errno : -EINVAL;
 		snprintf(err, errlen, "EAL initialisation failed: %s%s", rte_strerror(-ret),
-			 p->n_extra ? " (check eal.args)" : "");
+			 p->n_devices ? " (check the ports' devices and eal.args; EAL's messages "
+			 "above say which)" : p->n_extra ? " (check eal.args)" : "");
 		return ret;
 	}
 	initialised = true;
@@ -292,10 +373,21 @@ unsigned dp_eal_pool_size(unsigned n_workers, unsigned per_worker)
 
 int dp_eal_pool_create(struct rte_mempool **out, unsigned n, char *err, size_t errlen)
 {
+	return dp_eal_pool_create_sized(out, n, DP_EAL_MBUF_DATA, err, errlen);
+}
+
+int dp_eal_pool_create_sized(struct rte_mempool **out, unsigned n, unsigned data, char *err,
+			     size_t errlen)
+{
 	struct rte_mempool *mp;
 
+	if (data < DP_EAL_MBUF_DATA || data > UINT16_MAX - RTE_PKTMBUF_HEADROOM) {
+		snprintf(err, errlen, "mbuf data room of %u bytes: must be %d to %d", data,
+			 DP_EAL_MBUF_DATA, UINT16_MAX - RTE_PKTMBUF_HEADROOM);
+		return -EINVAL;
+	}
 	mp = rte_pktmbuf_pool_create("postern_pkts", n, DP_EAL_POOL_CACHE, PKT_PRIV_SIZE,
-				     RTE_PKTMBUF_HEADROOM + DP_EAL_MBUF_DATA, SOCKET_ID_ANY);
+				     (uint16_t)(RTE_PKTMBUF_HEADROOM + data), SOCKET_ID_ANY);
 	if (!mp) {
 		int ret = rte_errno ? -rte_errno : -ENOMEM;
 

@@ -1,19 +1,23 @@
 /*
- * eal.h — DPDK's Environment Abstraction Layer for a relay on kernel sockets,
- * and the mbuf pool every worker draws from.
+ * eal.h — DPDK's Environment Abstraction Layer for the relay, and the mbuf
+ * pool every worker draws from.
  *
  * The socket backend uses EAL for lcores (pinned worker threads), memory
  * (rte_mempool, rte_ring, rte_hash) and nothing else: no hugepages, no PCI,
- * no telemetry socket, no multi-process files. dp_eal_init() builds the EAL
+ * no telemetry socket, no multi-process files. The ethdev backend adds its
+ * ports: virtual devices (--vdev) and PCI devices (-a, and only then is the
+ * PCI bus scanned), and may ask for hugepages. dp_eal_init() builds the EAL
  * command line:
  *
- *   --no-huge -m MB --no-pci --no-telemetry --no-shconf
+ *   [--no-huge] -m MB [--no-pci] --no-telemetry --no-shconf
  *   --file-prefix postern-<pid>                     unique per process
  *   --lcores 0@(CPUS),1@C0,2@C1,...                 main lcore floats over every
  *                                                   CPU the process may use;
  *                                                   worker i is pinned to CPU i
  *                                                   (round robin if there are
  *                                                   more workers than CPUs)
+ *   --vdev=SPEC | -a PCI[,ARGS]                     one per device, unless the
+ *                                                   extra args already create it
  *   --log-level N  [extra args from the config]     extra args last, so they win
  *
  * Signals: the threads EAL creates inherit the caller's signal mask. Block
@@ -26,6 +30,7 @@
 #ifndef POSTERN_DATAPLANE_EAL_H
 #define POSTERN_DATAPLANE_EAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct rte_mempool;
@@ -52,6 +57,15 @@ struct dp_eal_params {
 	unsigned n_extra;
 	unsigned log_level;		/* RTE_LOG_ERR .. RTE_LOG_DEBUG for EAL's own lines */
 	dp_eal_log_fn log;		/* NULL: DPDK's default (stderr) */
+	/*
+	 * Ethernet devices to create (dataplane/portconf.h text form): a PCI
+	 * address becomes "-a DEV" (and drops --no-pci), anything else
+	 * "--vdev=DEV". A device whose name an extra arg already gives
+	 * ("--vdev=NAME,...", "-a NAME") is not added again. May be NULL.
+	 */
+	const char *const *devices;
+	unsigned n_devices;
+	bool hugepages;			/* false: --no-huge */
 };
 
 /*
@@ -86,6 +100,14 @@ unsigned dp_eal_pool_size(unsigned n_workers, unsigned per_worker);
  * @return 0; -ENOMEM or another -errno from rte_mempool (@err says which).
  */
 int dp_eal_pool_create(struct rte_mempool **out, unsigned n, char *err, size_t errlen);
+
+/*
+ * The same with @data bytes of data room after the headroom (at least
+ * DP_EAL_MBUF_DATA; the ethdev backend needs a whole frame, MTU + 14).
+ * @return 0; -EINVAL for a data room DPDK cannot hold; as above.
+ */
+int dp_eal_pool_create_sized(struct rte_mempool **out, unsigned n, unsigned data, char *err,
+			     size_t errlen);
 
 /*
  * Free the pool. @return how many mbufs were not back in it (0 when every

@@ -1,6 +1,16 @@
 /*
  * channel.c — channel ends and the OPEN / ACCEPT / CLOSE exchange (channel.h),
  * protocol.md §7.
+ *
+ * Besides struct chan, each end has a struct chan_info (core.h) that only
+ * channels.list reads (inspect.h): the agent end keeps the tunnel and route of
+ * its OPEN and learns the gateway's session and channel id from ACCEPTED,
+ * whose message therefore carries them behind the gateway end's handle:
+ *
+ *	HANDOFF_ACCEPTED  [8: gateway end handle][8: gateway session handle]
+ *	                  [4: gateway channel id]
+ *
+ * so that one worker can describe a whole channel from its agent end.
  */
 #include "relay/channel.h"
 
@@ -24,6 +34,14 @@
 #include "wire/hop.h"
 
 #define ONE_SECOND_NS UINT64_C(1000000000)
+
+_Static_assert((int)FRAME_NAME_MAX <= (int)TOKEN_NAME_MAX, "chan_info names hold any OPEN's");
+
+/* What HANDOFF_ACCEPTED carries after the gateway end's handle (see above). */
+struct accepted_info {
+	uint64_t session;
+	uint32_t id;
+} __attribute__((packed));
 
 struct chan_key {
 	uint32_t session;
@@ -79,6 +97,17 @@ static uint32_t chan_slot(const struct relay_worker *w, const struct chan *c)
 	return (uint32_t)(c - w->chans.c);
 }
 
+/* The agent end remembers what its OPEN asked for (FRAME_NAME_MAX == TOKEN_NAME_MAX). */
+static void note_names(struct relay_worker *w, const struct chan *c, const struct frame_open *o)
+{
+	struct chan_info *in = &w->chinfo[chan_slot(w, c)];
+
+	memcpy(in->tunnel, o->tunnel, o->tunnel_len);
+	in->tunnel[o->tunnel_len] = '\0';
+	memcpy(in->route, o->route, o->route_len);
+	in->route[o->route_len] = '\0';
+}
+
 uint64_t channel_handle(const struct relay_worker *w, const struct chan *c)
 {
 	return handle_make(w->id, chan_slot(w, c), c->gen);
@@ -132,6 +161,7 @@ static struct chan *chan_alloc(struct relay_worker *w, struct session *s, uint32
 		return NULL;
 	}
 	c = &w->chans.c[slot];
+	memset(&w->chinfo[slot], 0, sizeof(w->chinfo[slot]));
 	c->state = (uint8_t)state;
 	c->id = id;
 	c->session = k.session;
@@ -229,7 +259,7 @@ void channel_open_rx(struct relay_worker *w, struct session *s, struct rx_ctx *c
 		reply_close(w, s, ctx, o->channel_id, FRAME_CLOSE_DUPLICATE_ID);
 		return;
 	}
-	if (s->load >= w->r->p.max_channels) {
+	if (s->load >= core_max_channels(w)) {
 		reply_close(w, s, ctx, o->channel_id, FRAME_CLOSE_LIMIT);
 		return;
 	}
@@ -268,6 +298,7 @@ void channel_open_rx(struct relay_worker *w, struct session *s, struct rx_ctx *c
 		reply_close(w, s, ctx, fwd.channel_id, FRAME_CLOSE_LIMIT);
 		return;
 	}
+	note_names(w, c, &fwd);
 	m = rx_take(w, ctx);
 	if (!m) {
 		chan_free(w, c);
@@ -290,6 +321,7 @@ void channel_accept_rx(struct relay_worker *w, struct session *s, struct rx_ctx 
 		       uint32_t id)
 {
 	struct chan *c = channel_lookup(w, s, id);
+	struct accepted_info info;
 	struct rte_mbuf *m;
 
 	/* Only a gateway end waits for ACCEPT; anything else is stale or misdirected. */
@@ -302,7 +334,10 @@ void channel_accept_rx(struct relay_worker *w, struct session *s, struct rx_ctx 
 		return;
 	}
 	c->state = CHAN_OPEN;
-	handoff_msg_begin(m, channel_handle(w, c));
+	info = (struct accepted_info){ .session = session_handle(w, s), .id = c->id };
+	memcpy(handoff_msg_begin(m, channel_handle(w, c)), &info, sizeof(info));
+	m->data_len = (uint16_t)(HANDOFF_MSG_LEN + sizeof(info));
+	m->pkt_len = m->data_len;
 	handoff_send(w, handle_worker(c->peer), m, HANDOFF_ACCEPTED, c->peer, 0);
 }
 
@@ -372,7 +407,7 @@ static void msg_open(struct relay_worker *w, struct rte_mbuf *m, uint64_t target
 		refuse(w, m, agent, FRAME_CLOSE_SHUTDOWN);
 		return;
 	}
-	if (gw->load >= w->r->p.max_channels) {
+	if (gw->load >= core_max_channels(w)) {
 		refuse(w, m, agent, FRAME_CLOSE_LIMIT);
 		return;
 	}
@@ -392,6 +427,8 @@ static void msg_accepted(struct relay_worker *w, struct rte_mbuf *m, uint64_t ta
 {
 	uint64_t gw_end = handoff_msg_from(m);
 	struct chan *c = channel_get(w, target);
+	struct accepted_info info;
+	struct chan_info *in;
 	uint8_t *pt;
 	int off;
 
@@ -402,6 +439,11 @@ static void msg_accepted(struct relay_worker *w, struct rte_mbuf *m, uint64_t ta
 	}
 	c->state = CHAN_OPEN;
 	c->peer = gw_end;
+	/* Read before send_begin() reuses the message's bytes for the ACCEPT. */
+	memcpy(&info, rte_pktmbuf_mtod_offset(m, const uint8_t *, HANDOFF_MSG_LEN), sizeof(info));
+	in = &w->chinfo[chan_slot(w, c)];
+	in->peer_session = info.session;
+	in->peer_id = info.id;
 	pt = send_begin(m);
 	off = frame_accept_encode(pt, HOP_DATA_PLAINTEXT_MAX, 0, c->id);
 	if (off < 0) {

@@ -31,6 +31,7 @@ enum kind {
 	K_STR,		/* one string */
 	K_LIST,		/* a list of strings; repeatable flag */
 	K_BOOL,		/* true or false */
+	K_PORTS,	/* dpdk.ports: a list of groups in the file; a repeatable flag */
 };
 
 /* One value being set: from the file or from a flag. */
@@ -130,6 +131,7 @@ static int set_listen(struct relay_config *c, const struct setting *s, const str
 			return msgf(msg, len, "listed twice");
 	if (c->n_listen == RELAY_CONFIG_MAX_LISTEN)
 		return msgf(msg, len, "at most %d listen addresses", RELAY_CONFIG_MAX_LISTEN);
+	snprintf(c->listen_at[c->n_listen], RELAY_CONFIG_WHERE_MAX, "%s", v->where);
 	c->listen[c->n_listen++] = a;
 	return 0;
 }
@@ -137,11 +139,62 @@ static int set_listen(struct relay_config *c, const struct setting *s, const str
 static int set_backend(struct relay_config *c, const struct setting *s, const struct value *v,
 		       char *msg, size_t len)
 {
-	(void)c;
 	(void)s;
-	if (strcmp(v->str, "socket"))
-		return msgf(msg, len, "not available; this build has \"socket\"");
+	if (!strcmp(v->str, "socket"))
+		c->backend = RELAY_BACKEND_SOCKET;
+	else if (!strcmp(v->str, "dpdk"))
+		c->backend = RELAY_BACKEND_DPDK;
+	else
+		return msgf(msg, len, "expected \"socket\" or \"dpdk\"");
+	snprintf(c->backend_at, sizeof(c->backend_at), "%s", v->where);
 	return 0;
+}
+
+static int set_idle(struct relay_config *c, const struct setting *s, const struct value *v,
+		    char *msg, size_t len)
+{
+	(void)s;
+	if (dp_ethdev_idle_parse(v->str, &c->idle))
+		return msgf(msg, len, "expected \"sleep\" or \"poll\"");
+	return 0;
+}
+
+static void clear_ports(struct relay_config *c)
+{
+	memset(c->ports, 0, sizeof(c->ports));
+	c->n_ports = 0;
+}
+
+/* Append a complete port; two ports on one ethdev would fight over its queues. */
+static int add_port(struct relay_config *c, const struct dp_portconf *pc, const char *where,
+		    char *msg, size_t len)
+{
+	char name[DP_PORTCONF_NAME_MAX], other[DP_PORTCONF_NAME_MAX];
+
+	if (c->n_ports == DP_PORTCONF_MAX_PORTS)
+		return msgf(msg, len, "at most %d ports", DP_PORTCONF_MAX_PORTS);
+	dp_portconf_name(pc->device, name, sizeof(name));
+	for (unsigned i = 0; i < c->n_ports; i++) {
+		dp_portconf_name(c->ports[i].device, other, sizeof(other));
+		if (!strcmp(name, other))
+			return msgf(msg, len, "device %s is already port %u", name, i);
+	}
+	snprintf(c->ports_at[c->n_ports], RELAY_CONFIG_WHERE_MAX, "%s", where);
+	c->ports[c->n_ports++] = *pc;
+	return 0;
+}
+
+/* --dpdk-port "DEVICE;address=A/L;...": the flag form of one port (portconf.h). */
+static int set_port(struct relay_config *c, const struct setting *s, const struct value *v,
+		    char *msg, size_t len)
+{
+	struct dp_portconf pc;
+	const char *why;
+
+	(void)s;
+	if (dp_portconf_parse(&pc, v->str, &why))
+		return msgf(msg, len, "%s", why);
+	return add_port(c, &pc, v->where, msg, len);
 }
 
 static int set_io(struct relay_config *c, const struct setting *s, const struct value *v,
@@ -416,7 +469,8 @@ static const struct setting settings[] = {
 	     "UDP address to listen on, IPV4:PORT or [IPV6]:PORT (repeatable)"),
 	INT("workers", "workers", 1, RELAY_MAX_WORKERS, workers, "N",
 	    "worker threads (default: online CPUs)"),
-	STR("backend", "backend", set_backend, "NAME", "dataplane backend: socket"),
+	STR("backend", "backend", set_backend, "socket|dpdk",
+	    "dataplane backend: kernel sockets or DPDK ports (default socket)"),
 	STR("io", "io", set_io, "mmsg|uring", "socket I/O engine"),
 	PATH("private_key", "private-key", private_key, AT(private_key_at), "FILE",
 	     "the relay's X25519 private key (mode 0600)"),
@@ -443,9 +497,17 @@ static const struct setting settings[] = {
 	INT("limits.handshake_rate", "handshake-rate", 1, 1000000, handshake_rate, "N",
 	    "INITs per second per source address under load"),
 	INT("eal.memory_mb", "eal-memory-mb", DP_EAL_MEMORY_MB_MIN, 65536, eal_memory_mb, "MB",
-	    "DPDK memory (-m), no hugepages"),
+	    "DPDK memory (-m), all touched at start"),
 	LIST("eal.args", "eal-arg", set_eal_arg, clear_eal_args, "ARG",
 	     "extra DPDK EAL argument (repeatable)"),
+	BOOL("eal.hugepages", "eal-hugepages", eal_hugepages,
+	     "DPDK memory from hugepages (default false: --no-huge)"),
+	{ .name = "dpdk.ports", .flag = "dpdk-port", .kind = K_PORTS, .set = set_port,
+	  .clear = clear_ports, .arg = "SPEC",
+	  .help = "backend dpdk: a port, \"DEVICE;address=A/LEN[;address=...][;gateway=G]"
+		  "[;mtu=N]\" (repeatable)" },
+	STR("dpdk.idle", "dpdk-idle", set_idle, "sleep|poll",
+	    "backend dpdk: idle workers sleep (default) or poll"),
 	INT("drain_ms", "drain-ms", 0, 600000, drain_ms, "MS",
 	    "on SIGTERM/SIGINT: how long to drain before exiting"),
 	PATH("stats_file", "stats-file", stats_file, 0, "FILE",
@@ -470,7 +532,7 @@ enum {
 	OPT_CHECK,
 };
 
-static const char *const groups[] = { "limits", "eal" };
+static const char *const groups[] = { "limits", "eal", "dpdk" };
 
 /* ---- defaults and teardown ---------------------------------------------- */
 
@@ -482,8 +544,13 @@ void relay_config_init(struct relay_config *c)
 	memset(c, 0, sizeof(*c));
 	dp_addr_parse("0.0.0.0:51820", &c->listen[c->n_listen++], &why);
 	dp_addr_parse("[::]:51820", &c->listen[c->n_listen++], &why);
+	snprintf(c->listen_at[0], sizeof(c->listen_at[0]), "default");
+	snprintf(c->listen_at[1], sizeof(c->listen_at[1]), "default");
 	c->workers = cpus < 1 ? 1 : cpus > RELAY_MAX_WORKERS ? RELAY_MAX_WORKERS : (unsigned)cpus;
 	c->io = DP_SOCK_IO_URING;
+	c->backend = RELAY_BACKEND_SOCKET;
+	c->idle = DP_ETHDEV_IDLE_SLEEP;
+	snprintf(c->backend_at, sizeof(c->backend_at), "default");
 	c->suites = HOP_SUITES_ALL;
 	c->token_skew = TOKEN_DEFAULT_SKEW;
 	relay_params_default(&c->params);
@@ -713,6 +780,133 @@ static int file_list(const struct file_ctx *f, const struct setting *s, config_s
 	return 0;
 }
 
+typedef int (*port_text_fn)(struct dp_portconf *pc, const char *text, const char **why);
+
+/* A port's string member, or list of strings (addresses, gateway), each through @fn. */
+static int port_strings(const struct file_ctx *f, config_setting_t *st, const char *label,
+			port_text_fn fn, struct dp_portconf *pc)
+{
+	char msg[RELAY_CONFIG_ERR_MAX / 2], elem[128];
+	int type = config_setting_type(st), n;
+	const char *why, *text;
+
+	if (type == CONFIG_TYPE_STRING) {
+		text = config_setting_get_string(st);
+		return fn(pc, text, &why) ? value_err(f, st, label, text, why) : 0;
+	}
+	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+		snprintf(msg, sizeof(msg), "must be a string or a list of strings, not %s",
+			 type_name(type));
+		return file_err(f, st, label, msg);
+	}
+	n = config_setting_length(st);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(st, (unsigned)i);
+
+		snprintf(elem, sizeof(elem), "%s[%d]", label, i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			snprintf(msg, sizeof(msg), "must be a string, not %s",
+				 type_name(config_setting_type(e)));
+			return file_err(f, e, elem, msg);
+		}
+		text = config_setting_get_string(e);
+		if (fn(pc, text, &why))
+			return value_err(f, e, elem, text, why);
+	}
+	return 0;
+}
+
+static int port_member(const struct file_ctx *f, config_setting_t *m, const char *label,
+		       struct dp_portconf *pc)
+{
+	const char *name = config_setting_name(m), *why;
+	char msg[RELAY_CONFIG_ERR_MAX / 2];
+	int type = config_setting_type(m);
+
+	if (!strcmp(name, "addresses"))
+		return port_strings(f, m, label, dp_portconf_add_address, pc);
+	if (!strcmp(name, "gateway"))
+		return port_strings(f, m, label, dp_portconf_set_gateway, pc);
+	if (!strcmp(name, "device")) {
+		if (type != CONFIG_TYPE_STRING) {
+			snprintf(msg, sizeof(msg), "must be a string in double quotes, not %s",
+				 type_name(type));
+			return file_err(f, m, label, msg);
+		}
+		if (dp_portconf_set_device(pc, config_setting_get_string(m), &why))
+			return value_err(f, m, label, config_setting_get_string(m), why);
+		return 0;
+	}
+	if (!strcmp(name, "mtu")) {
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+			snprintf(msg, sizeof(msg), "must be an integer, not %s", type_name(type));
+			return file_err(f, m, label, msg);
+		}
+		if (dp_portconf_set_mtu(pc, config_setting_get_int64(m), &why))
+			return file_err(f, m, label, why);
+		return 0;
+	}
+	snprintf(msg, sizeof(msg), "unknown setting in a port (a port has device, addresses, "
+		 "gateway, mtu)");
+	return file_err(f, m, label, msg);
+}
+
+/* One port: { device = "..."; addresses = [ "A/LEN", ... ]; gateway = "G"; mtu = N; } */
+static int file_port(const struct file_ctx *f, config_setting_t *g, unsigned i)
+{
+	char label[96], msg[RELAY_CONFIG_ERR_MAX / 2], where[RELAY_CONFIG_WHERE_MAX];
+	struct dp_portconf pc;
+	const char *why;
+	int n, ret;
+
+	memset(&pc, 0, sizeof(pc));
+	snprintf(label, sizeof(label), "dpdk.ports[%u]", i);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return file_err(f, g, label, "must be a group { device = \"...\"; addresses = "
+				"[ \"ADDRESS/PREFIX\" ]; }");
+	n = config_setting_length(g);
+	for (int k = 0; k < n; k++) {
+		config_setting_t *m = config_setting_get_elem(g, (unsigned)k);
+
+		snprintf(label, sizeof(label), "dpdk.ports[%u].%s", i, config_setting_name(m));
+		ret = port_member(f, m, label, &pc);
+		if (ret)
+			return ret;
+	}
+	snprintf(label, sizeof(label), "dpdk.ports[%u]", i);
+	if (dp_portconf_check(&pc, &why))
+		return file_err(f, g, label, why);
+	where_of(f, g, where);
+	if (add_port(f->c, &pc, where, msg, sizeof(msg)))
+		return file_err(f, g, label, msg);
+	return 0;
+}
+
+/* dpdk.ports: a list of groups `( { ... }, { ... } )`; a lone group is one port. */
+static int file_ports(const struct file_ctx *f, const struct setting *s, config_setting_t *st)
+{
+	char msg[RELAY_CONFIG_ERR_MAX / 2];
+	int type = config_setting_type(st), n;
+
+	s->clear(f->c);
+	if (type == CONFIG_TYPE_GROUP)
+		return file_port(f, st, 0);
+	if (type != CONFIG_TYPE_LIST &&
+	    !(type == CONFIG_TYPE_ARRAY && !config_setting_length(st))) {
+		snprintf(msg, sizeof(msg), "must be a list of ports ( { device = ...; }, ... ), "
+			 "not %s", type_name(type));
+		return file_err(f, st, s->name, msg);
+	}
+	n = config_setting_length(st);
+	for (int i = 0; i < n; i++) {
+		int ret = file_port(f, config_setting_get_elem(st, (unsigned)i), (unsigned)i);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int file_setting(const struct file_ctx *f, const struct setting *s, config_setting_t *st)
 {
 	char msg[RELAY_CONFIG_ERR_MAX / 2], where[RELAY_CONFIG_WHERE_MAX];
@@ -723,6 +917,8 @@ static int file_setting(const struct file_ctx *f, const struct setting *s, confi
 	switch (s->kind) {
 	case K_LIST:
 		return file_list(f, s, st);
+	case K_PORTS:
+		return file_ports(f, s, st);
 	case K_INT:
 		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
 			snprintf(msg, sizeof(msg), "must be an integer, not %s", type_name(type));
@@ -934,7 +1130,7 @@ static int apply_flags(struct relay_config *c, const struct relay_config_args *a
 				return -EINVAL;
 			}
 		}
-		if (s->kind == K_LIST && !cleared[idx]) {
+		if ((s->kind == K_LIST || s->kind == K_PORTS) && !cleared[idx]) {
 			s->clear(c);
 			cleared[idx] = true;
 		}
@@ -945,6 +1141,42 @@ static int apply_flags(struct relay_config *c, const struct relay_config_args *a
 		}
 	}
 	return 0;
+}
+
+/* Backend "dpdk": a port, and every listen address on one (dataplane/portconf.h). */
+static int check_dpdk(const struct relay_config *c, char *err, size_t errlen)
+{
+	char text[DP_ADDR_TEXT_MAX];
+	unsigned bad = 0;
+	int ret;
+
+	if (!c->n_ports) {
+		snprintf(err, errlen, "%s: backend 'dpdk': no port; set dpdk.ports, or give "
+			 "--dpdk-port", c->backend_at);
+		return -EINVAL;
+	}
+	ret = dp_portconf_check_listen(c->ports, c->n_ports, c->listen, c->n_listen, &bad);
+	switch (ret) {
+	case 0:
+		return 0;
+	case -EADDRNOTAVAIL:
+		dp_addr_format(&c->listen[bad], text);
+		snprintf(err, errlen, "%s: listen '%s': not an address of any dpdk port "
+			 "(a port's addresses, or 0.0.0.0:PORT / [::]:PORT for all of them)",
+			 c->listen_at[bad], text);
+		break;
+	case -E2BIG:
+		snprintf(err, errlen, "%s: dpdk.ports[%u]: more than %d listeners (each listen "
+			 "address times the port's addresses it covers)", c->ports_at[bad], bad,
+			 DP_IFACE_LISTENERS_MAX);
+		break;
+	default:
+		snprintf(err, errlen, "%s: listen: no listen address falls on a dpdk port (a "
+			 "wildcard needs a port address of its family)",
+			 c->n_listen ? c->listen_at[0] : c->backend_at);
+		break;
+	}
+	return -EINVAL;
 }
 
 int relay_config_load(struct relay_config *c, const struct relay_config_args *a,
@@ -968,7 +1200,7 @@ int relay_config_load(struct relay_config *c, const struct relay_config_args *a,
 			 c->metrics_listen_at, c->metrics_listen);
 		return -EINVAL;
 	}
-	return 0;
+	return c->backend == RELAY_BACKEND_DPDK ? check_dpdk(c, err, errlen) : 0;
 }
 
 /* ---- secrets ------------------------------------------------------------ */
@@ -1166,6 +1398,45 @@ static void put_opt_path(FILE *out, const char *name, const char *path)
 	fputs(";\n", out);
 }
 
+static void print_port(const struct dp_portconf *pc, FILE *out)
+{
+	char text[DP_PORTCONF_TEXT_MAX];
+	bool first = true;
+
+	fputs("    { device = ", out);
+	put_string(out, pc->device);
+	fputs("; addresses = [", out);
+	for (unsigned i = 0; i < pc->n_addrs; i++) {
+		dp_portconf_format_ifaddr(&pc->addrs[i], text);
+		fprintf(out, "%s \"%s\"", i ? "," : "", text);
+	}
+	fputs(" ]; gateway = [", out);
+	for (unsigned f = 0; f < 2; f++) {
+		const uint8_t *gw = f ? pc->gateway6 : pc->gateway4;
+		unsigned len = f ? 16 : 4;
+		bool none = true;
+
+		for (unsigned k = 0; k < len; k++)
+			none &= gw[k] == 0;
+		if (none)
+			continue;
+		dp_portconf_format_ip(f ? PKT_AF_INET6 : PKT_AF_INET, gw, text);
+		fprintf(out, "%s \"%s\"", first ? "" : ",", text);
+		first = false;
+	}
+	fprintf(out, " ]; mtu = %u; }", pc->mtu ? pc->mtu : DP_IFACE_MTU_DEFAULT);
+}
+
+static void print_dpdk(const struct relay_config *c, FILE *out)
+{
+	fprintf(out, "dpdk = {\n  idle = \"%s\";\n  ports = (", dp_ethdev_idle_name(c->idle));
+	for (unsigned i = 0; i < c->n_ports; i++) {
+		fputs(i ? ",\n" : "\n", out);
+		print_port(&c->ports[i], out);
+	}
+	fputs(c->n_ports ? "\n  );\n};\n" : " );\n};\n", out);
+}
+
 int relay_config_print(const struct relay_config *c, FILE *out)
 {
 	char text[DP_ADDR_TEXT_MAX], key[KEYS_TEXT_LEN + 1];
@@ -1180,7 +1451,8 @@ int relay_config_print(const struct relay_config *c, FILE *out)
 	}
 	fputs(" ];\n", out);
 	fprintf(out, "workers = %u;\n", c->workers);
-	fputs("backend = \"socket\";\n", out);
+	fprintf(out, "backend = \"%s\";\n",
+		c->backend == RELAY_BACKEND_DPDK ? "dpdk" : "socket");
 	fprintf(out, "io = \"%s\";\n", dp_sock_io_name(c->io));
 	put_opt_path(out, "private_key", c->private_key);
 	if (c->trust) {
@@ -1223,7 +1495,8 @@ int relay_config_print(const struct relay_config *c, FILE *out)
 		fputs(i ? ", " : " ", out);
 		put_string(out, c->eal_args[i]);
 	}
-	fputs(" ];\n};\n", out);
+	fprintf(out, " ];\n  hugepages = %s;\n};\n", c->eal_hugepages ? "true" : "false");
+	print_dpdk(c, out);
 	fprintf(out, "drain_ms = %u;\n", c->drain_ms);
 	put_opt_path(out, "stats_file", c->stats_file);
 	fprintf(out, "log_level = \"%s\";\n", log_level_name(c->log_level));

@@ -16,8 +16,9 @@
  *   relay_config_free()          wipes the secrets
  *
  * Flags override the file whatever their order on the command line. A
- * repeatable flag (--listen, --trust, --revoked, --suite, --eal-arg) replaces
- * the file's whole list with the values given on the command line.
+ * repeatable flag (--listen, --trust, --revoked, --suite, --eal-arg,
+ * --dpdk-port) replaces the file's whole list with the values given on the
+ * command line.
  *
  * Every error is one line, no newline, naming where the value came from:
  *   "relay.conf:7: workers: must be an integer from 1 to 64"
@@ -37,6 +38,8 @@
 #include "crypto/keys.h"
 #include "crypto/token.h"
 #include "dataplane/addr.h"
+#include "dataplane/ethdev.h"
+#include "dataplane/portconf.h"
 #include "dataplane/sock.h"
 #include "relay/control.h"
 #include "relay/log.h"
@@ -56,6 +59,12 @@ enum {
 };
 
 #define RELAY_CONFIG_DEFAULT_FILE "/etc/postern/relay.conf"
+
+/* Which dataplane moves the packets (docs/relay.md). */
+enum relay_backend {
+	RELAY_BACKEND_SOCKET,		/* kernel UDP sockets (dataplane/sock.h) */
+	RELAY_BACKEND_DPDK,		/* DPDK ethdev ports (dataplane/ethdev.h) */
+};
 
 enum relay_config_action {
 	RELAY_CONFIG_RUN,
@@ -82,6 +91,7 @@ struct relay_config {
 	struct pkt_addr listen[RELAY_CONFIG_MAX_LISTEN];
 	unsigned n_listen;
 	unsigned workers;			/* default: online CPUs, capped */
+	enum relay_backend backend;
 	enum dp_sock_io io;
 	char *private_key;			/* path */
 	char *trusted_arg[TOKEN_MAX_SIGNERS];	/* as written: key text or "@FILE" */
@@ -97,6 +107,12 @@ struct relay_config {
 	unsigned eal_memory_mb;
 	char *eal_args[RELAY_CONFIG_MAX_EAL_ARGS];
 	unsigned n_eal_args;
+	bool eal_hugepages;
+
+	/* The DPDK backend (dpdk.*): ports, each checked whole where it is set. */
+	struct dp_portconf ports[DP_PORTCONF_MAX_PORTS];
+	unsigned n_ports;
+	enum dp_ethdev_idle idle;
 	uint32_t drain_ms;
 	char *stats_file;			/* path or NULL */
 	enum log_level log_level;
@@ -114,6 +130,9 @@ struct relay_config {
 	char revoked_file_at[RELAY_CONFIG_WHERE_MAX];
 	char psk_file_at[RELAY_CONFIG_WHERE_MAX];
 	char metrics_listen_at[RELAY_CONFIG_WHERE_MAX];
+	char backend_at[RELAY_CONFIG_WHERE_MAX];
+	char listen_at[RELAY_CONFIG_MAX_LISTEN][RELAY_CONFIG_WHERE_MAX];
+	char ports_at[DP_PORTCONF_MAX_PORTS][RELAY_CONFIG_WHERE_MAX];	/* "FILE:LINE" */
 	/* "FILE:LINE: trusted_keys[i]" or "--trust 'ARG'" */
 	char trusted_at[TOKEN_MAX_SIGNERS][RELAY_CONFIG_WHERE_MAX];
 
@@ -146,7 +165,8 @@ int relay_config_parse_args(struct relay_config_args *a, int argc, char **argv,
  * checked as it is set (control_group is looked up in the group database
  * then); settings the file does not know are refused by name. Last, a
  * metrics_listen address outside 127.0.0.0/8 and ::1 is refused unless
- * metrics_allow_public is set.
+ * metrics_allow_public is set, and with backend "dpdk" there must be a port
+ * and every listen address must fall on one (dp_portconf_check_listen()).
  * @return 0, or -EINVAL (-ENOENT etc. for an unreadable file) with @err set.
  */
 int relay_config_load(struct relay_config *c, const struct relay_config_args *a,

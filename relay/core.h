@@ -50,6 +50,44 @@ enum {
 };
 
 /*
+ * What channels.list shows of a channel end besides struct chan (inspect.h),
+ * in a table beside the ends, indexed by the same slot: struct chan, which
+ * the channel hash and the splice read per packet, stays small, and only the
+ * byte counters (one more cache line per CHANNEL_DATA) are hot. Written by
+ * the end's owner only. An agent end learns its gateway side from ACCEPTED.
+ */
+struct chan_info {
+	uint64_t bytes_in;		/* CHANNEL_DATA payload from this end's endpoint */
+	uint64_t bytes_out;		/* CHANNEL_DATA payload toward this end's endpoint */
+	uint64_t peer_session;		/* agent end: the gateway's session handle */
+	uint32_t peer_id;		/* agent end: the channel id on the gateway's session */
+	char tunnel[TOKEN_NAME_MAX + 1];	/* agent end: from its CHANNEL_OPEN */
+	char route[TOKEN_NAME_MAX + 1];
+};
+
+/*
+ * A worker's mailbox for control-plane requests (inspect.h). The main thread
+ * posts, the worker answers on its next poll. States and who moves them:
+ *	IDLE    → POSTED   main: req set, then a release store
+ *	POSTED  → BUSY     worker: compare-and-swap (acquire), then it answers
+ *	BUSY    → DONE     worker: answer written, release store
+ *	POSTED  → IDLE     main: gave up (compare-and-swap): the worker never
+ *	                   touches the request
+ *	DONE    → IDLE     main: answer read
+ * The worker's only cost without a request is one relaxed load per poll.
+ */
+enum { INSPECT_IDLE, INSPECT_POSTED, INSPECT_BUSY, INSPECT_DONE };
+
+struct inspect_req;
+
+struct inspect_mbox {
+	uint32_t state;			/* atomic: INSPECT_* above */
+	struct inspect_req *req;	/* valid from POSTED until the main thread resets it */
+	size_t total;			/* the worker's answer: entries it holds */
+	int result;			/* the worker's answer: 0 or -errno */
+} __rte_cache_aligned;
+
+/*
  * One published trust store (relay.h, relay_trust_*). Immutable once
  * published: workers read it without a lock between two quiescent points.
  * @gone lists the signer ids untrusted at runtime and not trusted again
@@ -84,6 +122,8 @@ struct relay {
 	uint32_t drain_ms;		/* atomic; valid once draining is set */
 	bool draining;			/* atomic */
 	struct trust_snap *trust;	/* atomic (acquire/release); main thread swaps it */
+	uint32_t max_sessions;		/* atomic (relaxed); relay_set_limits(), <= p's */
+	uint32_t max_channels;		/* atomic (relaxed); relay_set_limits() */
 	unsigned n_retired;		/* main thread only */
 	struct trust_retired retired[TRUST_RETIRED_MAX];
 };
@@ -125,6 +165,8 @@ struct relay_worker {
 
 	struct sessions sess;
 	struct channels chans;
+	struct chan_info *chinfo;	/* [chans capacity], beside chans.c */
+	uint64_t kicked;		/* sessions ended by sessions.kick (inspect.h) */
 
 	uint32_t sweep_sess;		/* timer cursor */
 	uint64_t next_sweep_ns;
@@ -134,6 +176,8 @@ struct relay_worker {
 	bool drain_started;		/* GOAWAYs sent */
 	bool drain_done;		/* deadline passed, channels shut */
 	uint64_t drain_end_ns;
+
+	struct inspect_mbox mbox;	/* its own cache line: the main thread writes it */
 } __rte_cache_aligned;
 
 /* worker.c: a worker's tables, rings and cookie checker (relay_create). */
@@ -170,13 +214,18 @@ static inline void acct_consume(struct relay_worker *w, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-/* Unix seconds now, for token validity (the core never reads a clock). */
-static inline uint64_t core_unix_now(const struct relay_worker *w)
+/* Unix seconds at @ns of the worker's clock (the core never reads a clock). */
+static inline uint64_t core_unix_at(const struct relay_worker *w, uint64_t ns)
 {
-	int64_t off = __atomic_load_n(&w->r->unix_offset_ns, __ATOMIC_RELAXED);
-	int64_t t = (int64_t)w->now + off;
+	int64_t t = (int64_t)ns + __atomic_load_n(&w->r->unix_offset_ns, __ATOMIC_RELAXED);
 
 	return t > 0 ? (uint64_t)t / 1000000000u : 0;
+}
+
+/* Unix seconds now, for token validity. */
+static inline uint64_t core_unix_now(const struct relay_worker *w)
+{
+	return core_unix_at(w, w->now);
 }
 
 /*
@@ -191,6 +240,26 @@ static inline const struct trust_snap *core_trust(const struct relay_worker *w)
 static inline bool core_draining(const struct relay_worker *w)
 {
 	return w->drain_started;
+}
+
+/* The channel limit of the moment (relay_set_limits); read once per CHANNEL_OPEN. */
+static inline uint32_t core_max_channels(const struct relay_worker *w)
+{
+	return __atomic_load_n(&w->r->max_channels, __ATOMIC_RELAXED);
+}
+
+/*
+ * CHANNEL_DATA payload bytes through end @c (splice.c), for channels.list:
+ * @n bytes received from its own endpoint, or sent toward it.
+ */
+static inline void chan_count_in(struct relay_worker *w, const struct chan *c, uint32_t n)
+{
+	w->chinfo[c - w->chans.c].bytes_in += n;
+}
+
+static inline void chan_count_out(struct relay_worker *w, const struct chan *c, uint32_t n)
+{
+	w->chinfo[c - w->chans.c].bytes_out += n;
 }
 
 #endif /* POSTERN_RELAY_CORE_H */

@@ -5,6 +5,7 @@
 
 #include "relay/channel.h"
 #include "relay/core.h"
+#include "relay/handoff.h"
 #include "relay/send.h"
 #include "wire/frame.h"
 
@@ -59,4 +60,10 @@ bool relay_is_drained(const struct relay *r)
 		ends += __atomic_load_n(&w->chans.ends, __ATOMIC_RELAXED);
 	}
 	return ends == 0 || all_done;
+}
+
+void relay_discard_pending(struct relay *r)
+{
+	for (unsigned i = 0; i < r->p.n_workers; i++)
+		handoff_discard(r->w[i]);
 }

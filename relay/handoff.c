@@ -124,11 +124,16 @@ void handoff_discard(struct relay_worker *w)
 {
 	struct rte_mbuf *m;
 
+	/*
+	 * A packet in a ring was received (and counted) by one worker and has
+	 * no outcome yet; a message is such a packet too (handoff.h). Counting
+	 * it here keeps rx = forwarded + handled + dropped true at exit.
+	 */
 	for (unsigned dst = 0; w->stage && dst < w->r->p.n_workers; dst++) {
 		for (unsigned i = 0; i < w->stage[dst].n; i++)
-			rte_pktmbuf_free(w->stage[dst].m[i]);
+			acct_drop(w, w->stage[dst].m[i], RELAY_DROP_SHUTTING_DOWN);
 		w->stage[dst].n = 0;
 	}
 	while (w->inbox && rte_ring_sc_dequeue(w->inbox, (void **)&m) == 0)
-		rte_pktmbuf_free(m);
+		acct_drop(w, m, RELAY_DROP_SHUTTING_DOWN);
 }

@@ -74,7 +74,11 @@ unsigned handoff_flush(struct relay_worker *w);
 /* Take up to POLL_BURST mbufs from this worker's inbox and act on them. @return how many. */
 unsigned handoff_poll(struct relay_worker *w);
 
-/* Free whatever is still staged or queued for @w (relay_destroy). */
+/*
+ * Drop whatever is still staged by or queued for @w, each counted under
+ * shutting_down by @w, so that every received packet still has an outcome
+ * (relay_discard_pending(), relay_destroy()). Only once no worker runs.
+ */
 void handoff_discard(struct relay_worker *w);
 
 #endif /* POSTERN_RELAY_HANDOFF_H */

@@ -1,18 +1,21 @@
 /*
  * postern-relay — the relay: options and config, EAL, the packet pool, the
- * core, the socket backend; then wait for a signal, drain, and tear down.
+ * core, the backend (sockets or DPDK ports); then wait for a signal, drain,
+ * and tear down.
  *
  * main() only wires modules together, as a list of phases:
  *   1. options and configuration (relay/config.h); secrets loaded
  *   2. signals blocked, so EAL's threads never take SIGINT/SIGTERM
  *   3. EAL and the mbuf pool (dataplane/eal.h)
- *   4. the relay core (relay/relay.h) and the backend (dataplane/sock.h)
+ *   4. the relay core (relay/relay.h) and the backend the config names:
+ *      kernel sockets (dataplane/sock.h) or DPDK ports (dataplane/ethdev.h)
  *   5. the control plane (relay/control.h) runs on this thread until the end:
  *      posternctl on the control socket, /metrics /ready /live over loopback
  *      HTTP, and a tick that writes the stats file every second. The first
  *      SIGINT/SIGTERM (or `posternctl drain`) starts a drain (relay_drain),
  *      which ends when relay_is_drained() or after its drain time; a second
- *      signal ends it at once. SIGHUP is logged: reload is not supported yet
+ *      signal ends it at once. SIGHUP (or `posternctl reload`) re-reads the
+ *      configuration and applies what can change live (relay/reload.h)
  *   6. stop the workers, write the stats a last time, free everything, check
  *      that every mbuf came back, EAL cleanup
  *
@@ -39,11 +42,14 @@
 #include "crypto/token.h"
 #include "dataplane/addr.h"
 #include "dataplane/eal.h"
+#include "dataplane/ethdev.h"
 #include "dataplane/sock.h"
 #include "relay/config.h"
 #include "relay/control.h"
+#include "relay/inspect.h"
 #include "relay/log.h"
 #include "relay/relay.h"
+#include "relay/reload.h"
 #include "relay/stats.h"
 #include "relay/stats_file.h"
 
@@ -64,7 +70,10 @@ struct relay_run {
 	struct relay_config cfg;
 	struct rte_mempool *pool;
 	struct relay *relay;
-	struct dp_sock *backend;
+	const struct relay_config_args *args;	/* the command line, read again by reloads */
+	struct reload *reload;
+	struct dp_sock *backend;	/* backend "socket" */
+	struct dp_ethdev *ethdev;	/* backend "dpdk" */
 	uint64_t start_ns;
 	uint64_t next_stats_ns;
 	bool draining;
@@ -72,6 +81,8 @@ struct relay_run {
 	uint32_t drain_ms;		/* of the drain under way */
 	char stats_err[ERR_MAX];	/* last stats-file error, logged once */
 	struct dp_sock_io_stats io_seen[RELAY_MAX_WORKERS];
+	struct dp_ethdev_worker_stats eth_seen[RELAY_MAX_WORKERS];
+	struct dp_ethdev_port_stats port_seen[DP_ETHDEV_MAX_PORTS];
 };
 
 static uint64_t now_ns(void)
@@ -152,6 +163,8 @@ static void listen_text(const struct relay_config *c, char *out, size_t len)
 
 static int start_eal(struct relay_run *run)
 {
+	const bool dpdk = run->cfg.backend == RELAY_BACKEND_DPDK;
+	const char *devices[DP_PORTCONF_MAX_PORTS];
 	struct dp_eal_params ep = {
 		.n_workers = run->cfg.workers,
 		.memory_mb = run->cfg.eal_memory_mb,
@@ -159,20 +172,28 @@ static int start_eal(struct relay_run *run)
 		.n_extra = run->cfg.n_eal_args,
 		.log_level = eal_level(run->cfg.log_level),
 		.log = eal_log,
+		.devices = devices,
+		.n_devices = dpdk ? run->cfg.n_ports : 0,
+		.hugepages = run->cfg.eal_hugepages,
 	};
 	uint64_t t0 = now_ns();
 	char err[ERR_MAX];
-	unsigned n;
+	unsigned n, data;
 	int ret;
 
+	for (unsigned i = 0; i < ep.n_devices; i++)
+		devices[i] = run->cfg.ports[i].device;
 	ret = dp_eal_init(&ep, err, sizeof(err));
 	if (ret) {
 		log_error("event=fatal stage=eal msg=\"%s\"", err);
 		return ret;
 	}
-	n = dp_eal_pool_size(run->cfg.workers,
-			     dp_sock_mbufs_per_worker(run->cfg.io) + CORE_MBUFS_PER_WORKER);
-	ret = dp_eal_pool_create(&run->pool, n, err, sizeof(err));
+	/* DPDK ports receive whole frames into the mbufs: MTU-sized data rooms. */
+	n = dp_eal_pool_size(run->cfg.workers, CORE_MBUFS_PER_WORKER +
+			     (dpdk ? dp_ethdev_mbufs_per_worker(run->cfg.n_ports) :
+				     dp_sock_mbufs_per_worker(run->cfg.io)));
+	data = dpdk ? dp_ethdev_mbuf_data(run->cfg.ports, run->cfg.n_ports) : DP_EAL_MBUF_DATA;
+	ret = dp_eal_pool_create_sized(&run->pool, n, data, err, sizeof(err));
 	if (ret) {
 		log_error("event=fatal stage=pool msg=\"%s\"", err);
 		return ret;
@@ -180,6 +201,61 @@ static int start_eal(struct relay_run *run)
 	log_info("event=eal_ready file_prefix=%s memory_mb=%u lcores=%u mbufs=%u ms=%llu",
 		 dp_eal_file_prefix(), run->cfg.eal_memory_mb, run->cfg.workers + 1, n,
 		 (unsigned long long)((now_ns() - t0) / 1000000));
+	return 0;
+}
+
+/* What each port turned out to be: the device decides RSS, offloads and its link. */
+static void log_ports(const struct relay_run *run)
+{
+	struct dp_ethdev_port_info pi;
+
+	for (unsigned p = 0; p < dp_ethdev_port_count(run->ethdev); p++) {
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		if (dp_ethdev_port_info(run->ethdev, p, &pi))
+			continue;
+		rte_ether_format_addr(mac, sizeof(mac), &pi.mac);
+		log_info("event=port port=%s driver=%s mac=%s queues=%u rx_desc=%u tx_desc=%u "
+			 "rss=0x%llx rx_offloads=0x%llx tx_offloads=0x%llx mtu=%u listeners=%u "
+			 "link=%s speed_mbps=%u", pi.name, pi.driver, mac, pi.queues, pi.rx_desc,
+			 pi.tx_desc, (unsigned long long)pi.rss_hf,
+			 (unsigned long long)pi.rx_offloads, (unsigned long long)pi.tx_offloads,
+			 pi.mtu, pi.n_listeners, pi.link_up ? "up" : "down", pi.link_speed);
+		if (!pi.link_up)
+			log_warn("event=link_down port=%s msg=\"the link is down; the relay "
+				 "receives nothing on this port until it comes up\"", pi.name);
+		if (pi.queues > 1 && !pi.rss_hf)
+			log_info("event=no_rss port=%s driver=%s msg=\"the device has no RSS to "
+				 "program; it spreads flows over the queues by itself or not at "
+				 "all\"", pi.name, pi.driver);
+	}
+}
+
+static int start_ethdev(struct relay_run *run)
+{
+	struct dp_ethdev_params ep = {
+		.ports = run->cfg.ports,
+		.n_ports = run->cfg.n_ports,
+		.listen = run->cfg.listen,
+		.n_listen = run->cfg.n_listen,
+		.idle = run->cfg.idle,
+		.pool = run->pool,
+		.relay = run->relay,
+	};
+	char err[ERR_MAX];
+	int ret;
+
+	ret = dp_ethdev_create(&run->ethdev, &ep, err, sizeof(err));
+	if (ret) {
+		log_error("event=fatal stage=ports msg=\"%s\"", err);
+		return ret;
+	}
+	log_ports(run);
+	ret = dp_ethdev_start(run->ethdev, err, sizeof(err));
+	if (ret) {
+		log_error("event=fatal stage=workers msg=\"%s\"", err);
+		return ret;
+	}
 	return 0;
 }
 
@@ -205,6 +281,8 @@ static int start_relay(struct relay_run *run)
 		return ret;
 	}
 	tell_clock(run->relay);
+	if (run->cfg.backend == RELAY_BACKEND_DPDK)
+		return start_ethdev(run);
 	sp.relay = run->relay;
 	ret = dp_sock_create(&run->backend, &sp, err, sizeof(err));
 	if (ret) {
@@ -242,9 +320,46 @@ static const char *errno_name(int e)
 	return name ? name : "?";
 }
 
+/* The DPDK ports' losses, counted by the devices and the workers; once a second at most. */
+static void log_port_errors(struct relay_run *run)
+{
+	for (unsigned w = 0; w < run->cfg.workers; w++) {
+		struct dp_ethdev_worker_stats now, *seen = &run->eth_seen[w];
+
+		dp_ethdev_worker_stats(run->ethdev, w, &now);
+		if (now.tx_unsent > seen->tx_unsent)
+			log_warn("event=tx_unsent worker=%u count=%llu msg=\"TX queue full\"", w,
+				 (unsigned long long)(now.tx_unsent - seen->tx_unsent));
+		if (now.l2_copy_failed > seen->l2_copy_failed)
+			log_warn("event=l2_copy_failed worker=%u count=%llu", w,
+				 (unsigned long long)(now.l2_copy_failed - seen->l2_copy_failed));
+		*seen = now;
+	}
+	for (unsigned p = 0; p < dp_ethdev_port_count(run->ethdev) && p < DP_ETHDEV_MAX_PORTS;
+	     p++) {
+		struct dp_ethdev_port_stats now, *seen = &run->port_seen[p];
+		struct dp_ethdev_port_info pi;
+
+		if (dp_ethdev_port_stats(run->ethdev, p, &now) ||
+		    dp_ethdev_port_info(run->ethdev, p, &pi))
+			continue;
+		if (now.imissed > seen->imissed)
+			log_warn("event=rx_missed port=%s count=%llu msg=\"RX queue full\"",
+				 pi.name, (unsigned long long)(now.imissed - seen->imissed));
+		if (now.rx_nombuf > seen->rx_nombuf)
+			log_warn("event=pool_empty port=%s count=%llu", pi.name,
+				 (unsigned long long)(now.rx_nombuf - seen->rx_nombuf));
+		*seen = now;
+	}
+}
+
 /* Socket errors are counted on the fast path; say so here, once a second at most. */
 static void log_io_errors(struct relay_run *run)
 {
+	if (run->ethdev)
+		log_port_errors(run);
+	if (!run->backend)
+		return;
 	for (unsigned w = 0; w < run->cfg.workers; w++) {
 		struct dp_sock_io_stats now, *seen = &run->io_seen[w];
 
@@ -266,11 +381,20 @@ static void log_io_errors(struct relay_run *run)
 
 /* ---- phase 5: the control plane's hooks and operations ---------------- */
 
+/* Sleeping workers look at the core now (drain, trust changes), whichever the backend. */
+static void wake_workers(struct relay_run *run)
+{
+	if (run->backend)
+		dp_sock_wake_all(run->backend);
+	if (run->ethdev)
+		dp_ethdev_wake_all(run->ethdev);
+}
+
 /* GOAWAY to every session, then wait for the channels to go (relay_drain). */
 static void start_drain(struct relay_run *run, uint32_t drain_ms)
 {
 	relay_drain(run->relay, drain_ms);
-	dp_sock_wake_all(run->backend);
+	wake_workers(run);
 	run->draining = true;
 	run->drain_ms = drain_ms;
 	run->drain_start_ns = now_ns();
@@ -302,14 +426,43 @@ static void on_tick(void *ctx, struct control *c)
 	}
 }
 
-/* SIGHUP: not yet; the first SIGINT/SIGTERM drains, the second stops at once. */
+/*
+ * Reload the configuration (relay/reload.h) and log one line saying what was
+ * applied and what needs a restart. @msg gets the same for the asker.
+ */
+static int do_reload(struct relay_run *run, const char *source, char *msg, size_t len)
+{
+	struct reload_report rep;
+	char err[ERR_MAX];
+	int ret;
+
+	ret = reload_run(run->reload, run->relay, &rep, err, sizeof(err));
+	if (ret) {
+		/* Quotes would break the key=value line; config errors quote with '. */
+		for (char *p = err; *p; p++)
+			if (*p == '"')
+				*p = '\'';
+		log_error("event=reload source=%s result=failed msg=\"%s\"", source, err);
+		snprintf(msg, len, "%s", err);
+		return ret;
+	}
+	/* Sessions a trust change condemns end at each worker's next poll: now. */
+	if (rep.trust_changed)
+		wake_workers(run);
+	log_info("event=reload source=%s result=ok applied=%s restart_needed=%s", source,
+		 rep.applied[0] ? rep.applied : "-", rep.restart[0] ? rep.restart : "-");
+	reload_summary(&rep, msg, len);
+	return 0;
+}
+
+/* SIGHUP reloads; the first SIGINT/SIGTERM drains, the second stops at once. */
 static void on_signal(void *ctx, struct control *c, int signo)
 {
 	struct relay_run *run = ctx;
+	char msg[256];
 
 	if (signo == SIGHUP) {
-		log_warn("event=signal signal=SIGHUP action=ignored "
-			 "msg=\"reload not supported yet\"");
+		do_reload(run, "SIGHUP", msg, sizeof(msg));
 		return;
 	}
 	if (run->draining) {
@@ -397,7 +550,7 @@ static int op_token_revoke(void *ctx, const uint8_t id[TOKEN_ID_LEN])
 	ret = relay_trust_revoke(run->relay, id);
 	if (ret)
 		return ret;
-	dp_sock_wake_all(run->backend);
+	wake_workers(run);
 	hex(id, TOKEN_ID_LEN, text);
 	log_info("event=token_revoked id=%s generation=%llu", text,
 		 (unsigned long long)relay_trust_generation(run->relay));
@@ -415,7 +568,7 @@ static int change_key(struct relay_run *run, const uint8_t pub[TOKEN_KEY_LEN], b
 		      relay_trust_remove_signer(run->relay, pub);
 	if (ret)
 		return ret;
-	dp_sock_wake_all(run->backend);
+	wake_workers(run);
 	keys_to_text(pub, key);
 	if (token_signer_id(pub, sid))
 		memset(sid, 0, sizeof(sid));
@@ -434,6 +587,56 @@ static int op_key_trust(void *ctx, const uint8_t pub[TOKEN_KEY_LEN])
 static int op_key_untrust(void *ctx, const uint8_t pub[TOKEN_KEY_LEN])
 {
 	return change_key(ctx, pub, false);
+}
+
+/*
+ * sessions.list, channels.list, sessions.kick: each worker answers for its own
+ * sessions on its next poll (relay/inspect.h); a worker that does not within
+ * INSPECT_TIMEOUT_MS makes the request fail rather than show half the relay.
+ */
+static int inspect_failed(const char *cmd, int ret)
+{
+	if (ret == -ETIMEDOUT)
+		log_warn("event=inspect_timeout cmd=%s timeout_ms=%d msg=\"a worker did not "
+			 "answer\"", cmd, INSPECT_TIMEOUT_MS);
+	return ret;
+}
+
+static int op_sessions_list(void *ctx, struct control_session *out, size_t cap, size_t *n,
+			    size_t *total)
+{
+	struct relay_run *run = ctx;
+
+	return inspect_failed("sessions.list", inspect_sessions(run->relay, out, cap, n, total,
+								 INSPECT_TIMEOUT_MS));
+}
+
+static int op_channels_list(void *ctx, struct control_channel *out, size_t cap, size_t *n,
+			    size_t *total)
+{
+	struct relay_run *run = ctx;
+
+	return inspect_failed("channels.list", inspect_channels(run->relay, out, cap, n, total,
+								 INSPECT_TIMEOUT_MS));
+}
+
+/* As any session death: its channels are closed with PEER_GONE toward the other side. */
+static int op_session_kick(void *ctx, uint64_t id)
+{
+	struct relay_run *run = ctx;
+	int ret;
+
+	ret = inspect_failed("sessions.kick", inspect_kick(run->relay, id, INSPECT_TIMEOUT_MS));
+	if (ret)
+		return ret;
+	log_info("event=session_kicked id=%016llx kicked_total=%llu", (unsigned long long)id,
+		 (unsigned long long)relay_sessions_kicked(run->relay));
+	return 0;
+}
+
+static int op_reload(void *ctx, char *msg, size_t msglen)
+{
+	return do_reload(ctx, "control", msg, msglen);
 }
 
 /* The socket's directory (/run/postern) may not exist yet on a fresh boot. */
@@ -459,6 +662,10 @@ static int run_control(struct relay_run *run, const sigset_t *sigs)
 		.ctx = run,
 		.stats = op_stats,
 		.status = op_status,
+		.sessions_list = op_sessions_list,
+		.channels_list = op_channels_list,
+		.session_kick = op_session_kick,
+		.reload = op_reload,
 		.token_revoke = op_token_revoke,
 		.key_trust = op_key_trust,
 		.key_untrust = op_key_untrust,
@@ -471,12 +678,18 @@ static int run_control(struct relay_run *run, const sigset_t *sigs)
 	char err[ERR_MAX];
 	int ret;
 
+	/* The ids revoked_file names now: a reload must tell which ones it drops. */
+	ret = reload_create(&run->reload, run->args, &run->cfg, err, sizeof(err));
+	if (ret) {
+		log_error("event=fatal stage=reload msg=\"%s\"", err);
+		return ret;
+	}
 	control_params_default(&cp);
 	cp.signal_fd = signalfd(-1, sigs, SFD_CLOEXEC);
 	if (cp.signal_fd < 0) {
 		ret = -errno;
 		log_error("event=fatal stage=control msg=\"signalfd: %s\"", strerror(-ret));
-		return ret;
+		goto out;
 	}
 	make_socket_dir(run->cfg.control_socket);
 	cp.socket_path = run->cfg.control_socket;
@@ -496,14 +709,41 @@ static int run_control(struct relay_run *run, const sigset_t *sigs)
 	if (ret) {
 		log_error("event=fatal stage=control msg=\"%s\"", err);
 		close(cp.signal_fd);
-		return ret;
+		goto out;
 	}
 	ret = control_run(ctl);
 	if (ret)
 		log_error("event=control_failed msg=\"%s\"", strerror(-ret));
 	control_destroy(ctl);
 	close(cp.signal_fd);
+out:
+	reload_destroy(run->reload);
+	run->reload = NULL;
 	return ret;
+}
+
+/* Each DPDK port's layer 2 counters, all workers together (dataplane/l2stats.h). */
+static void log_port_totals(const struct relay_run *run)
+{
+	struct dp_ethdev_port_info pi;
+	struct dp_l2stats l2;
+
+	for (unsigned p = 0; p < dp_ethdev_port_count(run->ethdev); p++) {
+		if (dp_ethdev_port_info(run->ethdev, p, &pi))
+			continue;
+		dp_ethdev_l2stats_total(run->ethdev, p, &l2);
+		log_info("event=port_stopped port=%s rx_frames=%llu rx_hop=%llu rx_handled=%llu "
+			 "rx_dropped=%llu tx_packets=%llu tx_frames=%llu tx_dropped=%llu "
+			 "arp_replies_out=%llu nd_adverts_out=%llu echo_replies=%llu", pi.name,
+			 (unsigned long long)l2.rx_frames, (unsigned long long)l2.rx_hop,
+			 (unsigned long long)l2.rx_handled,
+			 (unsigned long long)dp_l2stats_rx_dropped(&l2),
+			 (unsigned long long)l2.tx_packets, (unsigned long long)l2.tx_frames,
+			 (unsigned long long)dp_l2stats_tx_dropped(&l2),
+			 (unsigned long long)l2.arp_replies_out,
+			 (unsigned long long)l2.nd_adverts_out,
+			 (unsigned long long)(l2.icmp4_echo_replies + l2.icmp6_echo_replies));
+	}
 }
 
 /* Phase 6: everything in reverse; @return the exit status. */
@@ -514,7 +754,12 @@ static int teardown(struct relay_run *run, int status)
 
 	if (run->backend)
 		dp_sock_stop(run->backend);
+	if (run->ethdev) {
+		dp_ethdev_stop(run->ethdev);
+		log_port_totals(run);
+	}
 	if (run->relay) {
+		relay_discard_pending(run->relay);
 		write_stats(run);
 		relay_stats_total(run->relay, &t);
 		log_info("event=stopped rx_packets=%llu forwarded=%llu handled=%llu dropped=%llu "
@@ -525,6 +770,8 @@ static int teardown(struct relay_run *run, int status)
 			 (unsigned long long)t.tx_packets, (unsigned long long)t.handshakes);
 	}
 	dp_sock_destroy(run->backend);
+	/* Drains the devices' queues and closes them: their mbufs go back to the pool. */
+	dp_ethdev_destroy(run->ethdev);
 	relay_destroy(run->relay);
 	missing = dp_eal_pool_free(run->pool);
 	if (missing)
@@ -566,11 +813,15 @@ int main(int argc, char **argv)
 		relay_config_free(&run.cfg);
 		return ret;
 	}
+	run.args = &args;
 	log_set_level(run.cfg.log_level);
 	listen_text(&run.cfg, listen, sizeof(listen));
 	keys_to_text(run.cfg.public_key, pub);
-	log_info("event=start version=%s config=%s workers=%u io=%s listen=%s public_key=%s",
-		 POSTERN_VERSION, run.cfg.file ? run.cfg.file : "-", run.cfg.workers,
+	log_info("event=start version=%s config=%s workers=%u backend=%s %s=%s listen=%s "
+		 "public_key=%s", POSTERN_VERSION, run.cfg.file ? run.cfg.file : "-",
+		 run.cfg.workers, run.cfg.backend == RELAY_BACKEND_DPDK ? "dpdk" : "socket",
+		 run.cfg.backend == RELAY_BACKEND_DPDK ? "idle" : "io",
+		 run.cfg.backend == RELAY_BACKEND_DPDK ? dp_ethdev_idle_name(run.cfg.idle) :
 		 dp_sock_io_name(run.cfg.io), listen, pub);
 	run.start_ns = now_ns();
 
@@ -585,8 +836,8 @@ int main(int argc, char **argv)
 	/* 3, 4 */
 	if (start_eal(&run) || start_relay(&run))
 		return teardown(&run, EXIT_FAILURE);
-	log_info("event=running io=\"%s\" workers=%u", dp_sock_io_detail(run.backend),
-		 run.cfg.workers);
+	log_info("event=running io=\"%s\" workers=%u",
+		 run.backend ? dp_sock_io_detail(run.backend) : "dpdk ethdev", run.cfg.workers);
 
 	/* 5, 6 */
 	ret = run_control(&run, &sigs);

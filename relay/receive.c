@@ -182,6 +182,7 @@ void receive_data(struct relay_worker *w, struct rte_mbuf *m)
 	}
 	s = &w->sess.s[kp->session];
 	session_keypair_confirmed(w, s, slot);
+	session_count_rx(s, (uint32_t)len);
 	/* §4.1 step 5: roaming. */
 	s->peer = meta->peer;
 	s->listener = meta->listener;

@@ -97,6 +97,8 @@ int relay_create(struct relay **out, const struct relay_params *p)
 	if (!r)
 		return -ENOMEM;
 	r->p = *p;
+	r->max_sessions = p->max_sessions;
+	r->max_channels = p->max_channels;
 	r->instance = __atomic_fetch_add(&instances, 1, __ATOMIC_RELAXED);
 	if (suite_dh_public(r->p.static_priv, r->static_pub)) {
 		ret = -EIO;
@@ -335,4 +337,86 @@ int relay_trust_add_signer(struct relay *r, const uint8_t pub[TOKEN_KEY_LEN])
 int relay_trust_remove_signer(struct relay *r, const uint8_t pub[TOKEN_KEY_LEN])
 {
 	return trust_change(r, TRUST_REMOVE_SIGNER, pub);
+}
+
+/* The batch's signer changes on @next; *@n counts those made. @return 0 or -errno. */
+static int batch_signers(struct trust_snap *next, const struct relay_trust_batch *b, unsigned *n)
+{
+	uint8_t sid[TOKEN_SIGNER_ID_LEN];
+	int ret;
+
+	for (unsigned i = 0; i < b->n_remove; i++) {
+		if (token_signer_id(b->remove[i], sid))
+			return -EIO;
+		ret = token_trust_remove_signer(next->owned, b->remove[i]);
+		if (ret == -ENOENT)
+			continue;
+		if (ret)
+			return ret;
+		gone_add(next, sid);
+		(*n)++;
+	}
+	for (unsigned i = 0; i < b->n_add; i++) {
+		if (token_signer_id(b->add[i], sid))
+			return -EIO;
+		ret = token_trust_add_signer(next->owned, b->add[i]);
+		if (ret == -EEXIST)
+			continue;
+		if (ret)
+			return ret;
+		gone_remove(next, sid);
+		(*n)++;
+	}
+	return 0;
+}
+
+int relay_trust_apply(struct relay *r, const struct relay_trust_batch *b, bool *changed)
+{
+	struct trust_snap *next;
+	unsigned n = 0;
+	int ret;
+
+	*changed = false;
+	ret = snap_begin(r, &next);
+	if (ret)
+		return ret;
+	ret = batch_signers(next, b, &n);
+	for (size_t i = 0; !ret && i < b->n_revoke; i++) {
+		if (token_trust_is_revoked(next->trust, b->revoke[i]))
+			continue;
+		ret = token_trust_revoke(next->owned, b->revoke[i]);
+		n++;
+	}
+	if (ret || !n) {
+		snap_free(next);
+		return ret;
+	}
+	snap_publish(r, next);
+	*changed = true;
+	return 0;
+}
+
+int relay_set_limits(struct relay *r, uint32_t max_sessions, uint32_t max_channels)
+{
+	if (max_sessions > r->p.max_sessions || max_sessions < r->p.n_workers)
+		return -ERANGE;
+	if (!max_channels)
+		return -EINVAL;
+	__atomic_store_n(&r->max_sessions, max_sessions, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->max_channels, max_channels, __ATOMIC_RELAXED);
+	return 0;
+}
+
+bool relay_psk_equal(const struct relay *r, const uint8_t psk[32])
+{
+	return CRYPTO_memcmp(r->p.psk, psk, sizeof(r->p.psk)) == 0;
+}
+
+uint64_t relay_sessions_kicked(const struct relay *r)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < r->p.n_workers; i++)
+		n += __atomic_load_n(&r->w[i]->kicked, __ATOMIC_RELAXED);
+	return n;
 }

@@ -15,13 +15,15 @@
  * worker's loop on its own thread (worker.h).
  *
  * Threads: relay_create/relay_destroy on the main thread, with no worker running.
- * relay_drain() may be called from any thread; relay_trust_*() from the main
- * thread only (one writer).
+ * relay_drain() may be called from any thread; relay_trust_*(),
+ * relay_set_limits() and the control plane's requests (inspect.h) from the
+ * main thread only (one writer).
  */
 #ifndef POSTERN_RELAY_RELAY_H
 #define POSTERN_RELAY_RELAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "crypto/token.h"
@@ -89,6 +91,14 @@ void relay_drain(struct relay *r, uint32_t drain_ms);
 bool relay_is_drained(const struct relay *r);
 
 /*
+ * After every worker loop has returned and before the last stats are read:
+ * drop the packets still in flight between workers (staged or in a handoff
+ * ring), counted as dropped[shutting_down], so the final counters balance.
+ * Main thread. relay_destroy() does it too.
+ */
+void relay_discard_pending(struct relay *r);
+
+/*
  * Change the trust store while the workers run (protocol.md §6.3). Each call
  * copies the current store (token_trust_dup), applies the one change, and
  * publishes the copy with an atomic pointer swap: handshakes from then on
@@ -117,6 +127,26 @@ int relay_trust_add_signer(struct relay *r, const uint8_t pub[TOKEN_KEY_LEN]);
 int relay_trust_remove_signer(struct relay *r, const uint8_t pub[TOKEN_KEY_LEN]);
 
 /*
+ * Several changes published as one store, for a configuration reload: first
+ * @remove signers, then @add signers, then @revoke ids. Unlike the calls
+ * above it skips what is already so (a signer trusted or not trusted, an id
+ * revoked), and publishes nothing when nothing changes. Workers end the
+ * sessions the new store condemns, as above.
+ * @return 0 (*@changed: whether a store was published); -ENOSPC (more than
+ * TOKEN_MAX_SIGNERS would be trusted), -EINVAL (a key refused), -EBUSY,
+ * -ENOMEM. On error nothing is published.
+ */
+struct relay_trust_batch {
+	const uint8_t (*remove)[TOKEN_KEY_LEN];
+	unsigned n_remove;
+	const uint8_t (*add)[TOKEN_KEY_LEN];
+	unsigned n_add;
+	const uint8_t (*revoke)[TOKEN_ID_LEN];
+	size_t n_revoke;
+};
+int relay_trust_apply(struct relay *r, const struct relay_trust_batch *b, bool *changed);
+
+/*
  * Free the superseded trust stores every worker is done with. Main thread;
  * call it now and then (e.g. once a second). @return how many remain.
  */
@@ -124,5 +154,25 @@ unsigned relay_trust_reclaim(struct relay *r);
 
 /* @return the generation of the published trust store: 0, then +1 per change. */
 uint64_t relay_trust_generation(const struct relay *r);
+
+/*
+ * Change limits while the workers run; each worker reads them with a relaxed
+ * load when it admits a session or opens a channel, so the change holds for
+ * new sessions and channels from the workers' next handshake or OPEN (those
+ * above a lowered limit stay). @max_sessions may not exceed the
+ * relay_params.max_sessions the tables were sized for: more needs a new relay.
+ * @return 0; -ERANGE (@max_sessions above that, or below n_workers),
+ * -EINVAL (@max_channels 0). On error nothing changes.
+ */
+int relay_set_limits(struct relay *r, uint32_t max_sessions, uint32_t max_channels);
+
+/*
+ * @return true if @psk is the PSK the relay was created with (constant time),
+ * so a reload can tell whether the PSK file's content changed.
+ */
+bool relay_psk_equal(const struct relay *r, const uint8_t psk[32]);
+
+/* @return how many sessions the control plane ended (sessions.kick), all workers. */
+uint64_t relay_sessions_kicked(const struct relay *r);
 
 #endif /* POSTERN_RELAY_RELAY_H */

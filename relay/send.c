@@ -60,6 +60,7 @@ void send_to_session(struct relay_worker *w, struct session *s, struct rte_mbuf 
 	}
 	meta->peer = s->peer;
 	meta->listener = s->listener;
+	session_count_tx(s, len);
 	send_tx(w, m, tx_outcome);
 }
 

@@ -104,11 +104,19 @@ void session_set_load(struct session *s, uint32_t load)
 	__atomic_store_n(&s->load, load, __ATOMIC_RELAXED);
 }
 
+/* A worker's share of the relay's @max sessions, as worker_create() sized its table. */
+static uint32_t share_of(const struct relay_worker *w, uint32_t max)
+{
+	return (max + w->r->p.n_workers - 1) / w->r->p.n_workers;
+}
+
 struct session *session_alloc(struct relay_worker *w)
 {
 	struct session *s;
 	uint32_t slot, gen;
 
+	if (w->sess.live >= share_of(w, __atomic_load_n(&w->r->max_sessions, __ATOMIC_RELAXED)))
+		return NULL;
 	if (!slots_get(&w->sess.free, &slot))
 		return NULL;
 	s = &w->sess.s[slot];
@@ -116,6 +124,8 @@ struct session *session_alloc(struct relay_worker *w)
 	memset(s, 0, sizeof(*s));
 	s->gen = gen;
 	s->live = true;
+	s->established_ns = w->now;
+	s->last_rx_ns = w->now;
 	s->chan_head = CHAN_NIL;
 	s->next_channel_id = 1;
 	for (int i = 0; i < KP_N; i++)
@@ -212,6 +222,7 @@ int session_install_keypair(struct relay_worker *w, struct session *s, uint32_t 
 	if (ret)
 		goto err_send;
 	kp->born_ns = w->now;
+	s->last_rx_ns = w->now;
 	kp->remote_index = remote_index;
 	kp->session = session_slot(w, s);
 	kp->live = true;
@@ -252,6 +263,7 @@ struct keypair *session_rx_keypair(struct relay_worker *w, uint32_t slot)
 
 void session_keypair_confirmed(struct relay_worker *w, struct session *s, uint32_t slot)
 {
+	s->last_rx_ns = w->now;
 	if (s->kp[KP_NEXT] != slot)
 		return;
 	if (s->kp[KP_PREVIOUS] != KP_NONE)

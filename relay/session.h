@@ -26,7 +26,8 @@
  * other workers may read with relaxed atomic loads: `load` (for the tunnel
  * directory's least-loaded choice) and nothing else. Session and keypair
  * arrays are allocated once and never move, so such a read is always of valid
- * memory; a stale value only skews a load-balancing decision.
+ * memory; a stale value only skews a load-balancing decision. The control
+ * plane sees sessions only through the owner's answers (inspect.h).
  */
 #ifndef POSTERN_RELAY_SESSION_H
 #define POSTERN_RELAY_SESSION_H
@@ -78,6 +79,12 @@ struct session {
 	uint64_t last_protocol_close_ns;	/* unknown_channel answers, at most 1/s */
 	bool protocol_close_sent;
 	struct token tok;		/* verified; names are NUL-terminated */
+
+	/* For sessions.list (inspect.h); the owner's clock, its own counters. */
+	uint64_t established_ns;	/* session_alloc() */
+	uint64_t last_rx_ns;		/* last authenticated INIT or DATA from the endpoint */
+	uint64_t rx_packets, rx_bytes;	/* authenticated DATA packets from the endpoint */
+	uint64_t tx_packets, tx_bytes;	/* DATA packets sealed for it */
 };
 
 struct sessions {
@@ -94,7 +101,11 @@ int sessions_init(struct sessions *t, uint32_t cap);
 /* Free the tables and every live keypair's contexts (no packets are sent). */
 void sessions_fini(struct sessions *t);
 
-/* @return a new live session (all else zero, no keypairs), or NULL when the table is full. */
+/*
+ * @return a new live session (all else zero, no keypairs), or NULL when the
+ * table is full or the worker holds its share of relay_set_limits()'s
+ * max_sessions already.
+ */
 struct session *session_alloc(struct relay_worker *w);
 
 /*
@@ -109,6 +120,20 @@ struct session *session_get(struct relay_worker *w, uint64_t h);
 
 uint32_t session_slot(const struct relay_worker *w, const struct session *s);
 uint64_t session_handle(const struct relay_worker *w, const struct session *s);
+
+/* An authenticated DATA packet of @bytes from @s's endpoint (receive.c). */
+static inline void session_count_rx(struct session *s, uint32_t bytes)
+{
+	s->rx_packets++;
+	s->rx_bytes += bytes;
+}
+
+/* A DATA packet of @bytes sealed for @s (send.c). */
+static inline void session_count_tx(struct session *s, uint32_t bytes)
+{
+	s->tx_packets++;
+	s->tx_bytes += bytes;
+}
 
 /* Publish the number of channel ends @s holds, for other workers' least-loaded choice. */
 void session_set_load(struct session *s, uint32_t load);
@@ -150,7 +175,10 @@ void session_deregister(struct relay_worker *w, struct session *s);
  */
 struct keypair *session_rx_keypair(struct relay_worker *w, uint32_t slot);
 
-/* A DATA packet verified under @kp (slot @slot): confirm it if it is @s's next. */
+/*
+ * A DATA packet verified under @kp (slot @slot): confirm it if it is @s's
+ * next, and note the time (sessions.list's idle time).
+ */
 void session_keypair_confirmed(struct relay_worker *w, struct session *s, uint32_t slot);
 
 /*

@@ -39,6 +39,7 @@ void splice_packet(struct relay_worker *w, struct session *s, struct rte_mbuf *m
 	id = rte_le_to_cpu_32(id);
 	c = channel_lookup(w, s, id);
 	if (c && c->state == CHAN_OPEN) {
+		chan_count_in(w, c, (uint32_t)(f->len - FRAME_CHANNEL_ID_LEN));
 		route(w, m, c->peer);
 		return;
 	}
@@ -71,6 +72,7 @@ void splice_frame(struct relay_worker *w, struct session *s, struct rx_ctx *ctx,
 		rx_drop(w, ctx, RELAY_DROP_UNKNOWN_CHANNEL);
 		return;
 	}
+	chan_count_in(w, c, (uint32_t)d->e2e_len);
 	m = send_alloc(w);
 	if (!m)
 		return;
@@ -96,6 +98,7 @@ void splice_deliver(struct relay_worker *w, struct rte_mbuf *m, uint64_t end)
 		acct_drop(w, m, RELAY_DROP_STALE_HANDLE);
 		return;
 	}
+	chan_count_out(w, c, (uint32_t)(m->data_len - HOP_DATA_MIN - FRAME_DATA_OVERHEAD));
 	pt = rte_pktmbuf_mtod_offset(m, uint8_t *, HOP_DATA_HEADER_LEN);
 	/* Translate: the frame's body starts with the channel id (§7). */
 	frame_put_channel_id(pt + FRAME_HEADER_LEN, c->id);

@@ -8,8 +8,8 @@
  *	3. INITs under the per-burst handshake budget (handshake.c)
  *	4. hand staged packets to other workers, flush TX
  * relay_worker_poll, between bursts:
- *	quiescent state (RCU) → trust sweep → inbox → timers → drain
- *	→ directory reclaim → hand-offs → TX flush
+ *	quiescent state (RCU) → trust sweep → control-plane request → inbox
+ *	→ timers → drain → directory reclaim → hand-offs → TX flush
  */
 #include "relay/worker.h"
 
@@ -31,6 +31,7 @@
 #include "relay/drain.h"
 #include "relay/handoff.h"
 #include "relay/handshake.h"
+#include "relay/inspect.h"
 #include "relay/ratelimit.h"
 #include "relay/receive.h"
 #include "relay/send.h"
@@ -79,9 +80,16 @@ int worker_create(struct relay *r, unsigned id, struct relay_worker **out)
 	ret = channels_init(&w->chans, name, r->p.max_channel_ends);
 	if (ret)
 		goto err_sess;
+	w->chinfo = calloc(r->p.max_channel_ends, sizeof(*w->chinfo));
+	if (!w->chinfo) {
+		ret = -ENOMEM;
+		goto err_chans;
+	}
 	*out = w;
 	return 0;
 
+err_chans:
+	channels_fini(&w->chans);
 err_sess:
 	sessions_fini(&w->sess);
 err_rl:
@@ -105,6 +113,7 @@ void worker_destroy(struct relay_worker *w)
 	for (unsigned i = 0; i < w->ntx; i++)
 		rte_pktmbuf_free(w->txq[i]);
 	w->ntx = 0;
+	free(w->chinfo);
 	channels_fini(&w->chans);
 	sessions_fini(&w->sess);
 	ratelimit_destroy(w->rl);
@@ -236,6 +245,9 @@ unsigned relay_worker_poll(struct relay_worker *w, uint64_t now_ns)
 	/* Between bursts this worker holds no directory, hash entry or trust: quiescent. */
 	rte_rcu_qsbr_quiescent(w->r->qsbr, w->id);
 	work = trust_sweep(w);
+	/* Without a request, this is the control plane's whole cost: one relaxed load. */
+	if (unlikely(__atomic_load_n(&w->mbox.state, __ATOMIC_RELAXED) == INSPECT_POSTED))
+		work += inspect_answer(w);
 	work += handoff_poll(w);
 	work += timers_run(w);
 	work += drain_step(w);

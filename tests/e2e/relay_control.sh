@@ -6,6 +6,12 @@
 # /ready to 503, and the relay exits 0 on its own once the last channel is gone.
 # `posternctl tokens revoke` under traffic ends the revoked agent's flow while a
 # second agent's concurrent flow completes with every payload intact.
+# `posternctl sessions list` and `channels list` show the sessions and the
+# channels carrying traffic; `sessions kick` ends one agent's session while
+# another's flow loses nothing. `posternctl reload` and SIGHUP under traffic
+# apply a new trusted key and log level at once, name `workers` as needing a
+# restart, keep the old configuration when the file is broken, and drop no
+# payload; then a token signed by the new key is admitted.
 #
 #   pst-gw-PID                 pst-relay-PID                          pst-ag-PID
 #   hop_peer gateway  10.77.1.2 ── 10.77.1.1  postern-relay  10.77.2.1 ── 10.77.2.2  hop_peer agent
@@ -22,6 +28,14 @@ pki_init
 pki_endpoint gw gateway acme crm
 pki_endpoint ag agent acme crm
 pki_endpoint victim agent acme crm	# runs in namespace ag too; its token gets revoked
+pki_endpoint kicked agent acme crm	# runs in namespace ag too; its session gets kicked
+# A second control-plane key, trusted only once a reload reads it from the file.
+"$B/relay/posternctl" genkey -o "$P/control2.key"
+"$B/relay/posternctl" pubkey --signing "$P/control2.key" >"$P/control2.pub"
+"$B/relay/posternctl" genkey -o "$P/late.key"
+"$B/relay/posternctl" pubkey "$P/late.key" >"$P/late.pub"
+"$B/relay/posternctl" token issue --signing-key "$P/control2.key" --tenant acme --role agent \
+	--tunnel crm --endpoint-key "@$P/late.pub" --valid-for 1h -o "$P/late.token"
 
 sock=$T/relay.sock
 ctl() { "$B/relay/posternctl" --socket "$sock" "$@"; }
@@ -41,14 +55,28 @@ print(code)
 PY
 }
 
-bg relay ip netns exec "$(ns relay)" "$B/postern-relay" --listen 0.0.0.0:51820 --workers 2 \
-	--private-key "$P/relay.key" --trust "@$P/control.pub" --drain-ms 5000 \
-	--control-socket "$sock" --metrics-listen 127.0.0.1:9180 --log-level info
+# conf TRUSTED LOG_LEVEL WORKERS: the relay's configuration file (what a reload reads).
+conf=$T/relay.conf
+conf() {
+	cat >"$conf.tmp" <<EOF
+listen = [ "0.0.0.0:51820" ];
+workers = $3;
+private_key = "$P/relay.key";
+trusted_keys = [ $1 ];
+drain_ms = 5000;
+control_socket = "$sock";
+metrics_listen = "127.0.0.1:9180";
+log_level = "$2";
+EOF
+	mv "$conf.tmp" "$conf"
+}
+conf "\"@$P/control.pub\"" info 2
+bg relay ip netns exec "$(ns relay)" "$B/postern-relay" -c "$conf"
 wait_for 20 ctl status || fail "relay did not start (no answer on $sock)"
 [[ $(stat -c %a "$sock") == 600 ]] || fail "control socket mode $(stat -c %a "$sock"), want 600"
 pass "control socket $sock answers, mode 0600"
 
-peer_bg gw gw gateway gw --duration 120
+peer_bg gw gw gateway gw --duration 600
 sleep 1
 peer ag agent ag --tunnel crm --channels 2 --count 300 --size 200 --timeout 30 \
 	>"$T/ag1.json" 2>"$T/ag1.log" || fail "agent: $(tail -n 1 "$T/ag1.log")"
@@ -87,11 +115,157 @@ ctl log-level info >/dev/null
 grep -q 'event=control_cmd cmd=log-level' "$T/relay.log" || fail "log-level not in the audit log"
 pass "posternctl log-level: applied and audited"
 
+# --- sessions and channels ---------------------------------------------------------
+# token_id NAME: the id of NAME's token, as sessions.list shows it.
+token_id() {
+	"$B/relay/posternctl" token inspect --json "@$P/$1.token" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+# session_of NAME: the id of the live session admitted with NAME's token ("" if none).
+session_of() {
+	ctl sessions list --json | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+ids = [s["id"] for s in j["sessions"] if s["token_id"] == sys.argv[1]]
+print(ids[0] if ids else "")' "$(token_id "$1")"
+}
+# carried SESSION: bytes the channels of agent session SESSION carried, both ways.
+carried() {
+	ctl channels list --json | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(sum(c["bytes_to_gateway"] + c["bytes_to_agent"] for c in j["channels"]
+          if c["agent_session"] == sys.argv[1]))' "$1"
+}
+no_channels() {
+	ctl status --json | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["channels"] != 0)'
+}
+channels_at_least() {
+	ctl status --json |
+		python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["channels"] < int(sys.argv[1]))' \
+			"$1"
+}
+# stop_flow LOG: end a hop_peer agent started with peer_bg LOG (it was meant to run
+# until stopped) and wait for its summary in $T/LOG.json.
+stop_flow() {
+	local pid
+	eval "pid=\$PID_$1"
+	kill -0 "$pid" 2>/dev/null || fail "$1 ended before it was stopped: $(tail -n 1 "$T/$1.log")"
+	kill -TERM "$pid"
+	wait "$pid" || true
+}
+# intact LOG CHANNELS: the stopped flow LOG lost nothing and broke nothing: every
+# payload came back but the one per channel in flight when it was stopped.
+intact() {
+	python3 - "$T/$1.json" "$2" <<'PY'
+import json, sys
+j, n = json.load(open(sys.argv[1])), int(sys.argv[2])
+assert j["lost"] == 0 and j["corrupt"] == 0 and j["closed_by_peer"] == 0, j
+assert j["sent"] - n <= j["received"] <= j["sent"] and j["received"] > 0, j
+print(f"ok: {j['received']} of {j['sent']} payloads back, none lost or corrupt")
+PY
+}
+
+ctl sessions list --json >"$T/sessions.json" || fail "posternctl sessions list --json failed"
+python3 - "$T/sessions.json" "$(token_id gw)" "$(token_id ag)" <<'PY' || fail "sessions list: see above"
+import json, sys
+j = json.load(open(sys.argv[1]))
+by_token = {s["token_id"]: s for s in j["sessions"]}
+assert j["ok"] and j["total"] == 2 == len(j["sessions"]), j
+gw, ag = by_token[sys.argv[2]], by_token[sys.argv[3]]
+assert gw["role"] == "gateway" and ag["role"] == "agent", (gw, ag)
+for s in (gw, ag):
+    assert s["tenant"] == "acme" and s["tunnels"] == ["crm"], s
+    assert s["worker"] in (0, 1) and len(s["id"]) == 16, s
+assert gw["peer"].startswith("10.77.1.2:") and ag["peer"].startswith("10.77.2.2:"), (gw, ag)
+assert gw["id"] != ag["id"]
+# The agent sent 600 payloads and got 600 echoes, one DATA packet each.
+for s in (gw, ag):
+    assert s["rx_packets"] >= 600 and s["tx_packets"] >= 600, s
+    assert s["rx_bytes"] > 600 * 200 and s["tx_bytes"] > 600 * 200, s
+print(f"ok: sessions list --json: gateway {gw['id']} on worker {gw['worker']}, "
+      f"agent {ag['id']} on worker {ag['worker']}, {ag['rx_packets']} packets from it")
+PY
+ctl sessions list >"$T/sessions.txt" || fail "posternctl sessions list failed"
+for want in ID ROLE gateway agent acme crm 10.77.1.2 10.77.2.2 "$(session_of gw)"; do
+	grep -q -- "$want" "$T/sessions.txt" || fail "sessions list: no '$want' in: $(cat "$T/sessions.txt")"
+done
+pass "posternctl sessions list: the gateway's and the agent's sessions, for people and as JSON"
+
+# Two flows that run until stopped: the bystander (the agent's key, 2 channels)
+# and the victim (1 channel), whose session gets kicked.
+peer_bg by ag agent ag --tunnel crm --channels 2 --count 10000000 --window 1 --size 300 \
+	--loss-timeout 5000 --timeout 300
+peer_bg kicked ag agent kicked --tunnel crm --channels 1 --count 10000000 --window 4 \
+	--loss-timeout 500 --timeout 300
+wait_for 20 channels_at_least 3 || fail "bystander and victim channels not all open"
+ctl channels list --json >"$T/channels.json" || fail "posternctl channels list --json failed"
+python3 - "$T/channels.json" "$(session_of ag)" "$(session_of kicked)" "$(session_of gw)" <<'PY' ||
+import json, sys
+j = json.load(open(sys.argv[1]))
+ag, kicked, gw = sys.argv[2:5]
+ch = j["channels"]
+assert j["ok"] and j["total"] == 3 == len(ch), j
+assert sorted(c["agent_session"] for c in ch) == sorted([ag, ag, kicked]), ch
+for c in ch:
+    assert c["tunnel"] == "crm" and c["route"] == "" and c["gateway_session"] == gw, c
+    assert c["agent_channel"] > 0 and c["gateway_channel"] > 0, c
+    assert c["opened"] > 1700000000, c
+assert len({c["gateway_channel"] for c in ch}) == 3, ch
+print(f"ok: channels list --json: 3 channels to gateway {gw}, "
+      f"{sum(c['bytes_to_gateway'] for c in ch)} bytes to it so far")
+PY
+	fail "channels list: see above"
+ctl channels list >"$T/channels.txt" || fail "posternctl channels list failed"
+grep -q 'TO GATEWAY' "$T/channels.txt" && grep -q "crm .*$(session_of kicked)" "$T/channels.txt" ||
+	fail "channels list for people: $(cat "$T/channels.txt")"
+by_id=$(session_of ag)
+b0=$(carried "$by_id")
+sleep 1
+b1=$(carried "$by_id")
+((b1 > b0)) || fail "channels list: the bystander's bytes did not grow ($b0, then $b1)"
+pass "posternctl channels list: each open channel once, both sides, bytes growing ($b0 → $b1)"
+
+# Kick the victim's session: its flow dies, the bystander's goes on without a loss.
+victim=$(session_of kicked)
+[[ -n $victim ]] || fail "no session for the victim"
+sessions_before=$(ctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"])')
+ctl stats --json >"$T/stats-before.json"
+ctl sessions kick "$victim" >"$T/kick.out" || fail "posternctl sessions kick failed"
+grep -q "session $victim ended" "$T/kick.out" || fail "kick said: $(cat "$T/kick.out")"
+[[ -z $(session_of kicked) ]] || fail "the kicked session is still listed"
+ctl status --json >"$T/status.json"
+[[ $(json "$T/status.json" 'j["sessions"]') == $((sessions_before - 1)) ]] ||
+	fail "sessions after the kick: $(json "$T/status.json" 'j["sessions"]'), want $((sessions_before - 1))"
+grep -q "event=session_kicked id=$victim kicked_total=1" "$T/relay.log" ||
+	fail "no event=session_kicked in the log"
+grep -q "event=control_cmd cmd=sessions.kick" "$T/relay.log" || fail "kick not in the audit log"
 rc=0
-ctl sessions list >/dev/null 2>"$T/unsupported.err" || rc=$?
-((rc == 1)) && grep -q unsupported "$T/unsupported.err" ||
-	fail "sessions list: exit $rc, want 1 and 'unsupported': $(cat "$T/unsupported.err")"
-pass "an operation the relay does not offer yet answers 'unsupported' (exit 1)"
+ctl sessions kick "$victim" >/dev/null 2>"$T/kick2.err" || rc=$?
+((rc == 1)) && grep -q not_found "$T/kick2.err" ||
+	fail "kicking it again: exit $rc, want 1 and not_found: $(cat "$T/kick2.err")"
+b0=$(carried "$by_id")
+sleep 1.5
+b1=$(carried "$by_id")
+((b1 > b0)) || fail "the bystander stalled after the kick ($b0, then $b1)"
+ctl stats --json >"$T/stats-after.json"
+python3 - "$T/stats-before.json" "$T/stats-after.json" <<'PY' || fail "stats after the kick: see above"
+import json, sys
+before, after = (json.load(open(p))["total"] for p in sys.argv[1:3])
+# What the victim still sends meets no keys: counted, not forwarded.
+grew = after["drops"]["unknown_index"] - before["drops"]["unknown_index"]
+assert grew > 0, (before["drops"], after["drops"])
+assert after["channels"] == 2 and after["sessions"] == before["sessions"] - 1, after
+print(f"ok: stats: {grew} packets of the kicked session dropped as unknown_index")
+PY
+stop_flow kicked
+[[ $(json "$T/kicked.json" 'j["lost"] > 0 and j["received"] < j["sent"]') == True ]] ||
+	fail "the kicked agent kept being served: $(cat "$T/kicked.json")"
+stop_flow by
+intact by 2 || fail "bystander across the kick: see above"
+wait_for 10 no_channels || fail "channels still open after both flows ended"
+pass "sessions kick: the victim's flow ended ($(json "$T/kicked.json" 'j["lost"]') payloads" \
+	"unanswered), the bystander's $(json "$T/by.json" 'j["received"]') all intact"
 
 # --- HTTP ---------------------------------------------------------------------
 [[ $(http /metrics "$T/metrics.txt") == 200 ]] || fail "/metrics: not 200"
@@ -118,11 +292,6 @@ pass "/metrics valid, /live 200, /ready 200"
 # the revocation: the gateway sees its channel closed, its own payloads go
 # unanswered (its re-handshakes are refused as token_revoked) and it exits 1;
 # the bystander, flowing all along, gets back every payload intact.
-channels_at_least() {
-	ctl status --json |
-		python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["channels"] < int(sys.argv[1]))' \
-			"$1"
-}
 peer_bg by ag agent ag --tunnel crm --channels 2 --count 20000 --window 1 --size 300 \
 	--loss-timeout 5000 --timeout 90
 peer_bg vic ag agent victim --tunnel crm --channels 1 --count 1000000 --window 4 \
@@ -150,6 +319,63 @@ ctl stats --json >"$T/stats.json"
 	fail "sessions after the revocation: $(json "$T/stats.json" 'j["total"]["sessions"]'), want 2 (gateway, bystander)"
 pass "tokens revoke: the victim's flow died ($(json "$T/vic.json" 'j["received"]') of" \
 	"$(json "$T/vic.json" 'j["sent"]') answered), the bystander's 40000 payloads all intact"
+
+# --- reload -----------------------------------------------------------------------
+# Under traffic, the file gains a trusted key and changes the log level (both live)
+# and the worker count (needs a restart). Not one payload of the flow is lost.
+peer_bg by ag agent ag --tunnel crm --channels 2 --count 10000000 --window 1 --size 300 \
+	--loss-timeout 5000 --timeout 300
+wait_for 20 channels_at_least 2 || fail "the bystander's channels did not open"
+by_id=$(session_of ag)
+rc=0
+peer ag agent late --tunnel crm --channels 1 --count 1 --timeout 4 >"$T/late0.json" \
+	2>"$T/late0.log" || rc=$?
+((rc == 1)) || fail "a token of the untrusted key got through before the reload"
+
+# A broken file first: refused with its line, and nothing changes.
+conf "\"@$P/control.pub\", \"@$P/control2.pub\"" debug 3
+echo 'wokers = 3;' >>"$conf"
+rc=0
+ctl reload >"$T/reload-bad.out" 2>"$T/reload-bad.err" || rc=$?
+((rc == 1)) && grep -q "relay.conf:9: unknown setting 'wokers'" "$T/reload-bad.err" ||
+	fail "a broken file: exit $rc, $(cat "$T/reload-bad.err")"
+ctl status --json >"$T/status.json"
+[[ $(json "$T/status.json" 'j["log_level"]') == info ]] || fail "a broken file changed the log level"
+grep -q 'event=reload source=control result=failed' "$T/relay.log" || fail "no failed reload in the log"
+pass "reload of a broken file: refused naming relay.conf:9, nothing changed"
+
+conf "\"@$P/control.pub\", \"@$P/control2.pub\"" debug 3
+ctl reload >"$T/reload.out" || fail "posternctl reload failed: $(cat "$T/reload.out")"
+grep -q 'applied: trusted_keys, log_level; needs restart: workers' "$T/reload.out" ||
+	fail "reload said: $(cat "$T/reload.out")"
+grep -q 'event=reload source=control result=ok applied=trusted_keys,log_level restart_needed=workers' \
+	"$T/relay.log" || fail "no event=reload line: $(grep 'event=reload' "$T/relay.log")"
+grep -q 'event=control_cmd cmd=reload' "$T/relay.log" || fail "reload not in the audit log"
+ctl status --json >"$T/status.json"
+[[ $(json "$T/status.json" 'j["log_level"] == "debug" and j["workers"] == 2') == True ]] ||
+	fail "status after the reload: $(cat "$T/status.json")"
+peer ag agent late --tunnel crm --channels 1 --count 100 --size 200 --timeout 20 \
+	>"$T/late.json" 2>"$T/late.log" || fail "the new key's token: $(tail -n 1 "$T/late.log")"
+[[ $(json "$T/late.json" 'j["received"] == j["sent"] == 100') == True ]] ||
+	fail "the new key's agent: $(cat "$T/late.json")"
+pass "posternctl reload: new key and log level applied, 'workers' needs a restart;" \
+	"a token signed by the new key is admitted"
+
+# SIGHUP reloads too.
+conf "\"@$P/control.pub\", \"@$P/control2.pub\"" info 3
+kill -HUP "$PID_relay"
+wait_for 10 grep -q 'event=reload source=SIGHUP result=ok applied=log_level restart_needed=workers' \
+	"$T/relay.log" || fail "SIGHUP: $(grep 'event=reload' "$T/relay.log" | tail -n 1)"
+ctl status --json >"$T/status.json"
+[[ $(json "$T/status.json" 'j["log_level"]') == info ]] || fail "SIGHUP: log level not applied"
+b0=$(carried "$by_id")
+sleep 1
+b1=$(carried "$by_id")
+((b1 > b0)) || fail "the flow stalled after the reloads ($b0, then $b1)"
+stop_flow by
+intact by 2 || fail "the flow across the reloads: see above"
+wait_for 10 no_channels || fail "channels still open after the flow ended"
+pass "SIGHUP reloads; the flow across three reloads lost nothing"
 
 # --- drain ----------------------------------------------------------------------
 # Hold a channel open across the drain: once it is open the gateway is stopped,

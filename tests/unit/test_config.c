@@ -241,6 +241,83 @@ Test(config, defaults_when_the_file_says_little)
 	relay_config_free(&c);
 }
 
+/* The DPDK backend: ports as groups, each member checked, and the listen addresses on them. */
+Test(config, dpdk_ports_from_the_file)
+{
+	struct relay_config c;
+	char err[RELAY_CONFIG_ERR_MAX] = "", text[DP_PORTCONF_TEXT_MAX];
+	static const uint8_t gw4[4] = { 10, 77, 1, 254 };
+	static const uint8_t gw6[16] = { 0xfe, 0x80, [15] = 1 };
+
+	write_minimal("dpdk.conf",
+		      "backend = \"dpdk\";\n"
+		      "listen = [ \"0.0.0.0:51820\", \"[::]:51820\", \"10.77.2.1:443\" ];\n"
+		      "eal = { hugepages = true; };\n"
+		      "dpdk = {\n"
+		      "  idle = \"poll\";\n"
+		      "  ports = (\n"
+		      "    { device = \"net_af_packet0,iface=veth0,qpairs=2\";\n"
+		      "      addresses = [ \"10.77.1.1/24\", \"fd77:1::1/64\" ];\n"
+		      "      gateway = [ \"10.77.1.254\", \"fe80::1\" ];\n"
+		      "      mtu = 9000; },\n"
+		      "    { device = \"0000:3b:00.0\"; addresses = \"10.77.2.1/32\"; }\n"
+		      "  );\n"
+		      "};\n");
+	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("dpdk.conf")), 3, "%s", err);
+	cr_assert_eq(c.backend, RELAY_BACKEND_DPDK);
+	cr_assert_eq(c.idle, DP_ETHDEV_IDLE_POLL);
+	cr_assert(c.eal_hugepages);
+	cr_assert_eq(c.n_ports, 2);
+	cr_assert_str_eq(c.ports[0].device, "net_af_packet0,iface=veth0,qpairs=2");
+	cr_assert_not(dp_portconf_is_pci(c.ports[0].device));
+	cr_assert(dp_portconf_is_pci(c.ports[1].device));
+	cr_assert_eq(c.ports[0].n_addrs, 2);
+	dp_portconf_format_ifaddr(&c.ports[0].addrs[1], text);
+	cr_assert_str_eq(text, "fd77:1::1/64");
+	cr_assert_arr_eq(c.ports[0].gateway4, gw4, 4);
+	cr_assert_arr_eq(c.ports[0].gateway6, gw6, 16);
+	cr_assert_eq(c.ports[0].mtu, 9000);
+	cr_assert_eq(c.ports[1].mtu, 0, "default MTU");
+	dp_portconf_format_ifaddr(&c.ports[1].addrs[0], text);
+	cr_assert_str_eq(text, "10.77.2.1/32");
+	relay_config_free(&c);
+
+	/* Defaults: the socket backend, idle workers sleep, no hugepages, no port. */
+	write_minimal("min.conf", "");
+	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("min.conf")), 3, "%s", err);
+	cr_assert_eq(c.backend, RELAY_BACKEND_SOCKET);
+	cr_assert_eq(c.idle, DP_ETHDEV_IDLE_SLEEP);
+	cr_assert_not(c.eal_hugepages);
+	cr_assert_eq(c.n_ports, 0);
+	relay_config_free(&c);
+}
+
+/* --dpdk-port replaces the file's ports; --backend and --dpdk-idle override too. */
+Test(config, dpdk_flags_override_the_file)
+{
+	struct relay_config c;
+	char err[RELAY_CONFIG_ERR_MAX] = "";
+	const char *argv[] = {
+		"postern-relay", "-c", path_of("dpdkf.conf"), "--backend", "dpdk",
+		"--dpdk-port", "net_ring0;address=10.77.3.1/24;gateway=10.77.3.254;mtu=1400",
+		"--dpdk-port", "net_null0;address=fd77:3::1/64;address=10.77.4.1/24",
+		"--dpdk-idle", "sleep", NULL,
+	};
+
+	write_minimal("dpdkf.conf", "backend = \"socket\";\ndpdk = { idle = \"poll\"; ports = "
+		      "( { device = \"net_tap0\"; addresses = \"10.77.1.1/24\"; } ); };\n");
+	cr_assert_eq(run(&c, err, sizeof(err), (int)(sizeof(argv) / sizeof(argv[0]) - 1), argv), 3,
+		     "%s", err);
+	cr_assert_eq(c.backend, RELAY_BACKEND_DPDK);
+	cr_assert_eq(c.idle, DP_ETHDEV_IDLE_SLEEP);
+	cr_assert_eq(c.n_ports, 2, "the flags replace the file's list");
+	cr_assert_str_eq(c.ports[0].device, "net_ring0");
+	cr_assert_eq(c.ports[0].mtu, 1400);
+	cr_assert_eq(c.ports[0].gateway4[3], 254);
+	cr_assert_eq(c.ports[1].n_addrs, 2);
+	relay_config_free(&c);
+}
+
 /* The control plane's settings (docs/control.md), each case one file's extra lines. */
 static const struct {
 	const char *text;
@@ -334,7 +411,62 @@ static const struct {
 	  "listen[1]: '1.2.3.4:5': listed twice" },
 	{ "listen = [ 51820 ];\n", 3, "listen[0]: must be a string, not an integer" },
 	{ "listen = 51820;\n", 3, "listen: must be a list of strings" },
-	{ "backend = \"dpdk\";\n", 3, "backend: 'dpdk': not available" },
+	{ "backend = \"dpdk\";\n", 3, "backend 'dpdk': no port; set dpdk.ports, or give "
+	  "--dpdk-port" },
+	{ "backend = \"vpp\";\n", 3, "backend: 'vpp': expected \"socket\" or \"dpdk\"" },
+	/* The DPDK backend's ports (dataplane/portconf.h) and settings. */
+	{ "dpdk = { idle = \"spin\"; };\n", 3, "dpdk.idle: 'spin': expected \"sleep\" or "
+	  "\"poll\"" },
+	{ "dpdk = { port = 1; };\n", 3, "unknown setting 'dpdk.port' (did you mean "
+	  "'dpdk.ports'?)" },
+	{ "dpdk = { ports = ( { device = \"eth0\"; addresses = \"10.77.1.1/24\"; } ); };\n", 3,
+	  "dpdk.ports[0].device: 'eth0': expected a virtual device (net_NAME[,ARGS]) or a PCI "
+	  "address" },
+	{ "dpdk = { ports = ( { device = \"net_null0,a b\"; } ); };\n", 3,
+	  "dpdk.ports[0].device: 'net_null0,a b': a device has no blanks" },
+	{ "dpdk = {\n  ports = ( { device = \"net_null0\";\n    addresses = [ \"10.77.1.1\" ]; "
+	  "} );\n};\n", 5, "dpdk.ports[0].addresses[0]: '10.77.1.1': expected ADDRESS/PREFIX" },
+	{ "dpdk = { ports = ( { device = \"net_null0\"; addresses = [ \"224.0.0.1/4\" ]; } ); };\n",
+	  3, "'224.0.0.1/4': a port address must be unicast" },
+	{ "dpdk = { ports = ( { device = \"net_null0\"; addresses = \"10.77.1.1/33\"; } ); };\n",
+	  3, "dpdk.ports[0].addresses: '10.77.1.1/33': an IPv4 prefix length is 0 to 32" },
+	{ "dpdk = { ports = ( { device = \"net_null0\"; addresses = \"10.77.1.1/24\";\n"
+	  "  gateway = [ \"10.77.1.254\", \"10.77.1.253\" ]; } ); };\n", 4,
+	  "dpdk.ports[0].gateway[1]: '10.77.1.253': a second IPv4 gateway" },
+	{ "dpdk = { ports = (\n  { device = \"net_null0\"; addresses = \"10.77.1.1/24\";\n"
+	  "    gateway = \"fd77::fe\"; } ); };\n", 4,
+	  "dpdk.ports[0]: an IPv6 gateway, but no IPv6 address" },
+	{ "dpdk = { ports = ( { device = \"net_null0\"; addresses = \"10.77.1.1/24\";\n"
+	  "  gateway = \"10.77.1.1\"; } ); };\n", 3,
+	  "dpdk.ports[0]: the gateway is one of the port's own addresses" },
+	{ "dpdk = { ports = ( { device = \"net_null0\"; addresses = \"10.77.1.1/24\"; "
+	  "mtu = 100; } ); };\n", 3, "dpdk.ports[0].mtu: the MTU must be 1280 to 9000" },
+	{ "dpdk = { ports = ( { device = \"net_null0\"; addresses = \"10.77.1.1/24\"; "
+	  "speed = 10; } ); };\n", 3, "dpdk.ports[0].speed: unknown setting in a port" },
+	{ "dpdk = { ports = ( { addresses = \"10.77.1.1/24\"; } ); };\n", 3,
+	  "dpdk.ports[0]: no device" },
+	{ "dpdk = { ports = ( { device = \"net_null0\"; } ); };\n", 3,
+	  "dpdk.ports[0]: no address" },
+	{ "dpdk = { ports = [ \"net_null0\" ]; };\n", 3, "dpdk.ports: must be a list of ports" },
+	{ "dpdk = { ports = ( \"net_null0\" ); };\n", 3, "dpdk.ports[0]: must be a group" },
+	{ "dpdk = { ports = (\n  { device = \"net_null0\"; addresses = \"10.77.1.1/24\"; },\n"
+	  "  { device = \"net_null0,size=64\"; addresses = \"10.77.2.1/24\"; } ); };\n", 5,
+	  "dpdk.ports[1]: device net_null0 is already port 0" },
+	{ "dpdk = { ports = (\n"
+	  "{ device = \"net_null0\"; addresses = \"10.77.1.1/24\"; },\n"
+	  "{ device = \"net_null1\"; addresses = \"10.77.2.1/24\"; },\n"
+	  "{ device = \"net_null2\"; addresses = \"10.77.3.1/24\"; },\n"
+	  "{ device = \"0000:3b:00.0\"; addresses = \"10.77.4.1/24\"; },\n"
+	  "{ device = \"net_null4\"; addresses = \"10.77.5.1/24\"; } ); };\n", 8,
+	  "dpdk.ports[4]: at most 4 ports" },
+	{ "backend = \"dpdk\";\nlisten = [ \"0.0.0.0:51820\",\n  \"10.77.9.9:51820\" ];\n"
+	  "dpdk = { ports = ( { device = \"net_null0\"; addresses = \"10.77.1.1/24\"; } ); };\n",
+	  5, "listen '10.77.9.9:51820': not an address of any dpdk port" },
+	{ "backend = \"dpdk\";\nlisten = \"[::]:51820\";\n"
+	  "dpdk = { ports = ( { device = \"net_null0\"; addresses = \"10.77.1.1/24\"; } ); };\n",
+	  4, "listen: no listen address falls on a dpdk port" },
+	{ "eal = { hugepages = 1; };\n", 3, "eal.hugepages: must be true or false, not an "
+	  "integer" },
 	{ "io = \"epoll\";\n", 3, "io: 'epoll': expected \"mmsg\" or \"uring\"" },
 	{ "private_key = \"\";\n", 3, "private_key: must not be empty" },
 	{ "trusted_keys = [ ];\ntrusted_keys = [ ];\n", 4, "syntax error" },
@@ -615,6 +747,15 @@ static const struct {
 	  "'10.0.0.1:9180': not a loopback address" },
 	{ { "--control-socket", "" }, 1, "--control-socket '': must be an absolute path" },
 	{ { "--control-group", "no-such-group-postern" }, 1, "no such group" },
+	{ { "--backend", "xdp" }, 1, "--backend 'xdp': expected \"socket\" or \"dpdk\"" },
+	{ { "--backend", "dpdk" }, 1, "--backend: backend 'dpdk': no port" },
+	{ { "--dpdk-port", "net_null0" }, 1, "--dpdk-port 'net_null0': no address" },
+	{ { "--dpdk-port", "net_null0;addr=10.77.1.1/24" }, 1, "unknown key: expected address=" },
+	{ { "--dpdk-port", "net_null0;address=10.77.1.1/24;mtu=big" }, 1,
+	  "the MTU must be a number from 1280 to 9000" },
+	{ { "--dpdk-port", "eth0;address=10.77.1.1/24" }, 1, "expected a virtual device" },
+	{ { "--dpdk-idle", "busy" }, 1, "--dpdk-idle 'busy': expected \"sleep\" or \"poll\"" },
+	{ { "--eal-hugepages", "1" }, 1, "--eal-hugepages '1': must be true or false" },
 };
 
 Test(config, bad_flags_name_the_flag_and_value)
@@ -715,6 +856,47 @@ Test(config, printed_config_reads_back_the_same)
 	fclose(out);
 	cr_assert(strstr(printed, "metrics_listen = \"off\";"), "%s", printed);
 	cr_assert(strstr(printed, "# control_group: not set"), "%s", printed);
+	free(printed);
+	relay_config_free(&c);
+	relay_config_free(&again);
+}
+
+Test(config, printed_dpdk_config_reads_back_the_same)
+{
+	struct relay_config c, again;
+	char err[RELAY_CONFIG_ERR_MAX] = "", *printed;
+	size_t len;
+	FILE *out;
+
+	write_minimal("dsrc.conf",
+		      "backend = \"dpdk\";\nlisten = \"0.0.0.0:51820\";\n"
+		      "eal = { hugepages = true; };\n"
+		      "dpdk = { idle = \"poll\"; ports = (\n"
+		      "  { device = \"net_af_packet0,iface=v0,qpairs=2\";\n"
+		      "    addresses = [ \"10.77.1.1/24\", \"fd77::1/64\" ];\n"
+		      "    gateway = [ \"fd77::fe\", \"10.77.1.254\" ]; mtu = 1400; },\n"
+		      "  { device = \"net_null0\"; addresses = \"10.77.2.1/24\"; } ); };\n");
+	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("dsrc.conf")), 3, "%s", err);
+	out = open_memstream(&printed, &len);
+	cr_assert_eq(relay_config_print(&c, out), 0);
+	fclose(out);
+	write_file("dprinted.conf", 0644, "%s", printed);
+	cr_assert_eq(run_file(&again, err, sizeof(err), path_of("dprinted.conf")), 3,
+		     "%s\n%s", err, printed);
+	cr_assert_eq(again.backend, RELAY_BACKEND_DPDK);
+	cr_assert_eq(again.idle, DP_ETHDEV_IDLE_POLL);
+	cr_assert(again.eal_hugepages);
+	cr_assert_eq(again.n_ports, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		cr_assert_str_eq(again.ports[i].device, c.ports[i].device);
+		cr_assert_eq(again.ports[i].n_addrs, c.ports[i].n_addrs);
+		cr_assert_arr_eq(again.ports[i].addrs, c.ports[i].addrs,
+				 sizeof(c.ports[i].addrs[0]) * c.ports[i].n_addrs);
+		cr_assert_arr_eq(again.ports[i].gateway4, c.ports[i].gateway4, 4);
+		cr_assert_arr_eq(again.ports[i].gateway6, c.ports[i].gateway6, 16);
+	}
+	cr_assert_eq(again.ports[0].mtu, 1400);
+	cr_assert_eq(again.ports[1].mtu, 1500, "printed as the default it stands for");
 	free(printed);
 	relay_config_free(&c);
 	relay_config_free(&again);

@@ -1,8 +1,10 @@
 /*
- * main.c — relaybench's command line: `run` (the benchmark) and `keygen`
- * (a control-plane signing key for it). Options are parsed by opts.c, the
- * run is run.c's, the output report.c's; this file reads the key files and
- * wires them together. docs/relaybench.md is the manual.
+ * main.c — relaybench's command line: `run` and `sweep` (the benchmark),
+ * `plan` (sizing from measured figures), `report` (an HTML report from a
+ * saved result) and `keygen` (a control-plane signing key for it). Options
+ * are parsed by opts.c, the run is run.c's, the sweep sweep.c's, the sizing
+ * plan.c's, the output report.c's and html_report.c's; this file reads the
+ * files and wires them together. docs/relaybench.md is the manual.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,13 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include <jansson.h>
+
+#include "bench/relaybench/html_report.h"
 #include "bench/relaybench/ident.h"
 #include "bench/relaybench/opts.h"
+#include "bench/relaybench/plan.h"
 #include "bench/relaybench/report.h"
 #include "bench/relaybench/run.h"
 #include "bench/relaybench/sweep.h"
@@ -34,6 +41,9 @@ static const char usage[] =
 	"Usage: relaybench run --relay ADDR:PORT --relay-key KEY --signing-key FILE [OPTIONS]\n"
 	"       relaybench sweep --relay ADDR:PORT --relay-key KEY --signing-key FILE\n"
 	"                        --rate-to R [OPTIONS]\n"
+	"       relaybench plan (--from FILE.json | --pps-per-core R) --handshakes-per-core R\n"
+	"                       --gateways N --gateway-kbps K [OPTIONS]\n"
+	"       relaybench report --from FILE.json -o FILE.html\n"
 	"       relaybench keygen -o FILE [--force]\n"
 	"       relaybench --help | --version\n"
 	"\n"
@@ -42,6 +52,8 @@ static const char usage[] =
 	"\n"
 	"  run      run one benchmark; 'relaybench run --help' lists its options\n"
 	"  sweep    step the offered rate and find the knee of loss and p99 latency\n"
+	"  plan     size a fleet (relays, cores) from measured per-core figures\n"
+	"  report   render the HTML report of a saved 'run --json' or 'sweep --json'\n"
 	"  keygen   write a new control-plane signing key (mode 0600) for --signing-key\n"
 	"           and print its public key, which the relay must trust (--trust KEY)\n"
 	"\n"
@@ -55,6 +67,15 @@ static const char keygen_usage[] =
 	"--trust KEY (or --trust @FILE of that output) so it admits relaybench's tokens.\n"
 	"  -o, --output FILE   where to write the key (required)\n"
 	"  --force             replace FILE if it exists\n";
+
+static const char report_usage[] =
+	"Usage: relaybench report --from FILE.json -o FILE.html\n"
+	"\n"
+	"Render the HTML report (plots, tables, method) of a result saved with\n"
+	"'relaybench run --json' or 'relaybench sweep --json': the same page their\n"
+	"--report option writes. One self-contained file: no script, nothing fetched.\n"
+	"  --from FILE.json     the saved result (required)\n"
+	"  -o, --output FILE    where to write the page (required; replaced if it exists)\n";
 
 static volatile sig_atomic_t stop_signal;
 
@@ -165,13 +186,108 @@ static int load_keys(const struct opts *o, uint8_t relay_pub[KEYS_LEN], struct s
 	return 0;
 }
 
-/* One run: its table or JSON on stdout. @return the exit status. */
+/* Refuse a --report path that cannot be written before a long run, not after it. */
+static int report_writable(const char *path)
+{
+	struct stat st;
+	bool existed = !stat(path, &st);
+	FILE *f;
+
+	if (existed && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "relaybench: --report %s: is a directory\n", path);
+		return -EISDIR;
+	}
+	f = fopen(path, "a");
+	if (!f) {
+		int ret = -errno;
+
+		fprintf(stderr, "relaybench: --report %s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	fclose(f);
+	if (!existed)
+		unlink(path);
+	return 0;
+}
+
+/* The HTML report of the document @text (@len bytes) into @path. @return 0 or -errno. */
+static int save_report(const char *path, const char *text, size_t len, const char *source)
+{
+	json_error_t jerr;
+	json_t *doc = json_loadb(text, len, 0, &jerr);
+	char err[512];
+	int ret;
+
+	if (!doc) {
+		fprintf(stderr, "relaybench: --report: the result does not parse: %s\n", jerr.text);
+		return -EINVAL;
+	}
+	ret = html_report_save(path, doc, source, err, sizeof(err));
+	json_decref(doc);
+	if (ret)
+		fprintf(stderr, "relaybench: %s\n", err);
+	return ret;
+}
+
+/*
+ * The JSON document @emit writes, printed on stdout with --json and
+ * rendered into --report; one document for both, so they agree.
+ * @return 0 or -errno.
+ */
+static int document(const struct opts *o, const char *source,
+		    int (*emit)(FILE *f, const void *arg), const void *arg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	ret = emit(m, arg);
+	if (fclose(m) && !ret)
+		ret = -ENOMEM;
+	if (!ret && o->json && fwrite(text, 1, len, stdout) != len)
+		ret = -EIO;
+	if (!ret && o->report)
+		ret = save_report(o->report, text, len, source);
+	free(text);
+	return ret;
+}
+
+struct run_doc {
+	const struct opts *o;
+	const struct run_result *r;
+	const struct report_warnings *w;
+};
+
+static int emit_run(FILE *f, const void *arg)
+{
+	const struct run_doc *d = arg;
+
+	return report_json(f, d->o, d->r, d->w);
+}
+
+struct sweep_doc {
+	const struct opts *o;
+	const struct sweep_result *r;
+};
+
+static int emit_sweep(FILE *f, const void *arg)
+{
+	const struct sweep_doc *d = arg;
+
+	return sweep_json(f, d->o, d->r);
+}
+
+/* One run: its table or JSON on stdout, and its --report. @return the exit status. */
 static int run_one(const struct opts *o, const struct run_inputs *in, bool progress)
 {
 	static struct run_result r;
 	struct report_warnings warnings;
+	struct run_doc d = { .o = o, .r = &r, .w = &warnings };
 	char err[512];
-	int ret;
+	int ret = 0;
 
 	ret = run_execute(o, in, progress, &r, err, sizeof(err));
 	if (ret) {
@@ -179,34 +295,35 @@ static int run_one(const struct opts *o, const struct run_inputs *in, bool progr
 		return EXIT_FAILED;
 	}
 	report_warnings(o, &r, &warnings);
-	if (o->json) {
+	if (o->json)
 		for (unsigned i = 0; i < warnings.n; i++)
 			fprintf(stderr, "relaybench: %s\n", warnings.line[i]);
-		ret = report_json(stdout, o, &r, &warnings);
-	} else {
+	else
 		report_table(stdout, o, &r, &warnings);
-	}
+	if (o->json || o->report)
+		ret = document(o, "this run", emit_run, &d);
 	run_result_fini(&r);
 	fflush(stdout);
 	return ret || ferror(stdout) ? EXIT_FAILED : 0;
 }
 
-/* A sweep: its table or JSON on stdout. @return the exit status. */
+/* A sweep: its table or JSON on stdout, and its --report. @return the exit status. */
 static int sweep(const struct opts *o, const struct run_inputs *in, bool progress)
 {
 	static struct sweep_result r;
+	struct sweep_doc d = { .o = o, .r = &r };
 	char err[512];
-	int ret;
+	int ret = 0;
 
 	ret = sweep_execute(o, in, progress, &r, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "relaybench: %s\n", err);
 		return EXIT_FAILED;
 	}
-	if (o->json)
-		ret = sweep_json(stdout, o, &r);
-	else
+	if (!o->json)
 		sweep_table(stdout, o, &r);
+	if (o->json || o->report)
+		ret = document(o, "this sweep", emit_sweep, &d);
 	fflush(stdout);
 	return ret || ferror(stdout) ? EXIT_FAILED : 0;
 }
@@ -234,7 +351,8 @@ static int bench(int argc, char **argv)
 		fprintf(stderr, "relaybench: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (load_keys(&o, relay_pub, &sec) || raise_fd_limit(&o))
+	if ((o.report && report_writable(o.report)) || load_keys(&o, relay_pub, &sec) ||
+	    raise_fd_limit(&o))
 		goto out;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -262,6 +380,94 @@ out:
 	return status;
 }
 
+/* A saved run or sweep document, or exit 2 with one line. @return NULL on failure. */
+static json_t *load_document(const char *path)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, 0, &jerr);
+
+	if (!doc)
+		fprintf(stderr, "relaybench: --from %s: %s\n", path, jerr.text);
+	return doc;
+}
+
+/* `relaybench plan`: per-core figures and a target in, relays and cores out. */
+static int plan(int argc, char **argv)
+{
+	static struct opts_plan o;
+	struct plan_measured m;
+	struct plan_result r;
+	json_t *doc;
+	char err[512];
+	int ret;
+
+	ret = opts_parse_plan(argc, argv, &o, err, sizeof(err));
+	if (!ret && o.help) {
+		fputs(opts_plan_usage, stdout);
+		return 0;
+	}
+	if (ret)
+		return usage_error("%s", err);
+	m = o.measured;
+	if (o.from) {
+		doc = load_document(o.from);
+		if (!doc)
+			return EXIT_USAGE;
+		ret = plan_measured_from_json(doc, o.from, o.relay_workers, &m, err, sizeof(err));
+		json_decref(doc);
+		if (ret)
+			return usage_error("%s", err);
+	}
+	ret = plan_compute(&m, &o.target, &r, err, sizeof(err));
+	if (ret)
+		return usage_error("%s", err);
+	if (o.json)
+		ret = plan_json(stdout, &m, &o.target, &r);
+	else
+		plan_table(stdout, &m, &o.target, &r);
+	fflush(stdout);
+	return ret || ferror(stdout) ? EXIT_FAILED : 0;
+}
+
+/* `relaybench report`: the HTML page of a saved result. */
+static int report(int argc, char **argv)
+{
+	const char *from = NULL, *out = NULL;
+	char err[512];
+	json_t *doc;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(report_usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--from") || !strcmp(argv[i], "-o") ||
+			   !strcmp(argv[i], "--output")) {
+			if (++i == argc)
+				return usage_error("%s needs a FILE", argv[i - 1]);
+			*(!strcmp(argv[i - 1], "--from") ? &from : &out) = argv[i];
+		} else {
+			return usage_error("report: unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (!from)
+		return usage_error("report: missing --from FILE.json (a saved run or sweep)");
+	if (!out)
+		return usage_error("report: missing -o FILE.html");
+	doc = load_document(from);
+	if (!doc)
+		return EXIT_USAGE;
+	ret = html_report_save(out, doc, from, err, sizeof(err));
+	json_decref(doc);
+	if (ret == -EINVAL)
+		return usage_error("report: --from %s: %s", from, err);
+	if (ret) {
+		fprintf(stderr, "relaybench: report: %s\n", err);
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -281,7 +487,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "keygen"))
 		return keygen(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "plan"))
-		return usage_error("'%s' is not implemented yet; use 'relaybench run'", argv[1]);
-	return usage_error("unknown command '%s' (run or keygen; see relaybench --help)",
-			   argv[1]);
+		return plan(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return report(argc - 1, argv + 1);
+	return usage_error("unknown command '%s' (run, sweep, plan, report or keygen; see "
+			   "relaybench --help)", argv[1]);
 }

@@ -74,6 +74,8 @@ const char opts_run_usage[] =
 	"  --metrics URL            the relay's /metrics (http://127.0.0.1:9180/metrics):\n"
 	"                           cycles per packet and drop counters over the run\n"
 	"  --json                   one JSON object on stdout instead of the table\n"
+	"  --report FILE.html       also write a self-contained HTML report with plots\n"
+	"                           ('relaybench report' renders one from saved --json)\n"
 	"  --progress, --no-progress  one line per second on stderr (default: if a tty)\n"
 	"  -h, --help               this text\n"
 	"\n"
@@ -98,14 +100,54 @@ const char opts_sweep_usage[] =
 	"\n"
 	"Every 'relaybench run' option applies to each step, except --rate and --inflight.\n"
 	"Defaults differ: --warmup 1, --duration 5. steps × (warm-up + duration) is at most\n"
-	"3600 s. Output: a table, or with --json one object of schema relaybench.sweep/1.\n";
+	"3600 s. Output: a table, or with --json one object of schema relaybench.sweep/1;\n"
+	"--report FILE.html also writes an HTML report with throughput and p99 plots.\n";
+
+const char opts_plan_usage[] =
+	"Usage: relaybench plan (--from FILE.json | --pps-per-core R [--p99-ms MS])\n"
+	"                       --handshakes-per-core R --gateways N --gateway-kbps K\n"
+	"                       [OPTIONS]\n"
+	"\n"
+	"Size a relay fleet from measured per-core figures: the relays and cores a target\n"
+	"needs with headroom, with one relay lost and its endpoints reconnecting to the\n"
+	"others. Prints the arithmetic; docs/relaybench.md explains every line.\n"
+	"\n"
+	"Measured (per worker core of the measured relay):\n"
+	"  --from FILE.json         a saved 'relaybench run --json' (with --metrics) or\n"
+	"                           'relaybench sweep --json': packets/s per core at its\n"
+	"                           knee (or its load) and the p99 there\n"
+	"  --relay-workers N        the measured relay's workers (a sweep does not record\n"
+	"                           them; a run with --metrics does)\n"
+	"  --pps-per-core R         instead of --from: packets/s the relay received (and\n"
+	"                           forwarded) per worker core (k, M suffixes)\n"
+	"  --p99-ms MS              message latency p99 measured at that load\n"
+	"  --handshakes-per-core R  handshakes/s per worker core (required)\n"
+	"\n"
+	"Target:\n"
+	"  --gateways N             gateways (required)\n"
+	"  --gateway-kbps K         average E2E kbit/s per gateway, both directions (required)\n"
+	"  --tenants N              tenants (default 1)\n"
+	"  --channels-per-tenant N  concurrent agent channels per tenant (default 0); each\n"
+	"                           counts as an agent session of its own\n"
+	"  --model rr|stream        message mix (default rr, as 'relaybench run'); --size\n"
+	"                           BYTES with stream\n"
+	"  --slo-p99 MS             message latency p99 target (the measured p99 must be\n"
+	"                           below it)\n"
+	"  --headroom F             fraction of every core kept spare, 0..0.9 (default 0.3)\n"
+	"  --cores-per-relay N      worker cores per relay (default 8)\n"
+	"  --reconnect-storm S      a lost relay's endpoints re-handshake within S (default 60)\n"
+	"  --max-sessions N         the relays' --max-sessions (default 16384)\n"
+	"  --max-channel-ends N     the relays' --max-channel-ends per worker (default 16384)\n"
+	"\n"
+	"Output: a table with the arithmetic, or with --json one object of schema\n"
+	"relaybench.plan/1. Exit status 2: a bad or contradictory input, said in one line.\n";
 
 enum {
 	O_RELAY = 256, O_RELAY_KEY, O_SIGNING_KEY, O_PSK_FILE, O_SUITE, O_TENANT, O_INSTANCE,
 	O_BIND, O_GATEWAYS, O_AGENTS, O_CHANNELS, O_HS_RATE, O_THREADS, O_MODEL, O_SIZE,
 	O_INFLIGHT, O_RATE, O_ARRIVALS, O_MAX_INFLIGHT, O_SEED, O_SETUP, O_WARMUP,
 	O_DURATION, O_LOSS, O_METRICS, O_JSON, O_PROGRESS, O_NO_PROGRESS,
-	O_RATE_FROM, O_RATE_TO, O_STEPS, O_SLO_P99, O_MAX_LOSS,
+	O_RATE_FROM, O_RATE_TO, O_STEPS, O_SLO_P99, O_MAX_LOSS, O_REPORT,
 };
 
 static const struct option longopts[] = {
@@ -142,6 +184,7 @@ static const struct option longopts[] = {
 	{ "steps", required_argument, NULL, O_STEPS },
 	{ "slo-p99", required_argument, NULL, O_SLO_P99 },
 	{ "max-loss", required_argument, NULL, O_MAX_LOSS },
+	{ "report", required_argument, NULL, O_REPORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -320,6 +363,11 @@ static int one(struct parser *p, int c, const char *arg, struct opts *o, struct 
 	case O_PSK_FILE: o->psk_file = arg; return 0;
 	case O_METRICS: o->metrics = arg; return 0;
 	case O_JSON: o->json = true; return 0;
+	case O_REPORT:
+		if (!*arg)
+			return fail(p, "--report: needs a FILE name");
+		o->report = arg;
+		return 0;
 	case O_PROGRESS: o->progress = 1; return 0;
 	case O_NO_PROGRESS: o->progress = 0; return 0;
 	case O_SUITE:
@@ -519,6 +567,8 @@ int opts_parse_run(int argc, char **argv, struct opts *o, char *err, size_t errl
 	int c, ret;
 
 	defaults(o);
+	o->argc = argc;
+	o->argv = argv;
 	if (argc > 0 && !strcmp(argv[0], "sweep")) {
 		o->sweep = true;
 		o->open_loop = true;
@@ -559,4 +609,200 @@ int opts_parse_run(int argc, char **argv, struct opts *o, char *err, size_t errl
 uint32_t opts_endpoints(const struct opts *o)
 {
 	return o->gateways + o->agents;
+}
+
+/* --- relaybench plan ----------------------------------------------------------- */
+
+enum {
+	P_FROM = 256, P_RELAY_WORKERS, P_PPS, P_HS, P_P99, P_GATEWAYS, P_KBPS, P_TENANTS,
+	P_CHANNELS, P_MODEL, P_SIZE, P_SLO, P_HEADROOM, P_CORES, P_STORM, P_MAX_SESSIONS,
+	P_MAX_ENDS, P_JSON,
+};
+
+static const struct option plan_longopts[] = {
+	{ "from", required_argument, NULL, P_FROM },
+	{ "relay-workers", required_argument, NULL, P_RELAY_WORKERS },
+	{ "pps-per-core", required_argument, NULL, P_PPS },
+	{ "handshakes-per-core", required_argument, NULL, P_HS },
+	{ "p99-ms", required_argument, NULL, P_P99 },
+	{ "gateways", required_argument, NULL, P_GATEWAYS },
+	{ "gateway-kbps", required_argument, NULL, P_KBPS },
+	{ "tenants", required_argument, NULL, P_TENANTS },
+	{ "channels-per-tenant", required_argument, NULL, P_CHANNELS },
+	{ "model", required_argument, NULL, P_MODEL },
+	{ "size", required_argument, NULL, P_SIZE },
+	{ "slo-p99", required_argument, NULL, P_SLO },
+	{ "headroom", required_argument, NULL, P_HEADROOM },
+	{ "cores-per-relay", required_argument, NULL, P_CORES },
+	{ "reconnect-storm", required_argument, NULL, P_STORM },
+	{ "max-sessions", required_argument, NULL, P_MAX_SESSIONS },
+	{ "max-channel-ends", required_argument, NULL, P_MAX_ENDS },
+	{ "json", no_argument, NULL, P_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A plain decimal (no k or M: milliseconds, fractions) in (min, max], or [min, max]. */
+static int decimal_opt(struct parser *p, const char *opt, const char *text, double min,
+		       bool min_open, double max, const char *what, double *out)
+{
+	double v;
+
+	if (!number(text, &v) || strpbrk(text, "kKM"))
+		return fail(p, "%s: '%s' is not %s", opt, text, what);
+	if (v > max || v < min || (min_open && v == min))
+		return fail(p, "%s: '%s' is out of range: %s %g, at most %g", opt, text,
+			    min_open ? "more than" : "at least", min, max);
+	*out = v;
+	return 0;
+}
+
+struct plan_given {
+	bool hs, gateways, kbps, size;
+};
+
+static int plan_one(struct parser *p, int c, const char *arg, struct opts_plan *o,
+		    struct plan_given *g)
+{
+	struct plan_target *t = &o->target;
+	uint64_t v;
+	int ret;
+
+	switch (c) {
+	case P_FROM:
+		if (!*arg)
+			return fail(p, "--from: needs a FILE name");
+		o->from = arg;
+		return 0;
+	case P_RELAY_WORKERS:
+		return u32_opt(p, "--relay-workers", arg, 1, OPTS_PLAN_RELAY_WORKERS_MAX,
+			       &o->relay_workers);
+	case P_PPS:
+		o->pps_given = true;
+		return rate_opt(p, "--pps-per-core", arg, OPTS_PLAN_PPS_MAX,
+				&o->measured.pps_per_core);
+	case P_HS:
+		g->hs = true;
+		return rate_opt(p, "--handshakes-per-core", arg, OPTS_PLAN_HS_MAX,
+				&o->measured.hs_per_core);
+	case P_P99:
+		o->p99_given = true;
+		return decimal_opt(p, "--p99-ms", arg, 0, true, OPTS_PLAN_MS_MAX,
+				   "a time in milliseconds (e.g. 1.8)", &o->measured.p99_ms);
+	case P_GATEWAYS:
+		g->gateways = true;
+		ret = whole(p, "--gateways", arg, 1, (uint64_t)OPTS_PLAN_GATEWAYS_MAX, &v);
+		t->gateways = v;
+		return ret;
+	case P_KBPS:
+		g->kbps = true;
+		return decimal_opt(p, "--gateway-kbps", arg, 0, false, OPTS_PLAN_KBPS_MAX,
+				   "a rate in kbit/s (e.g. 20 or 2.5)", &t->gateway_kbps);
+	case P_TENANTS:
+		ret = whole(p, "--tenants", arg, 1, (uint64_t)OPTS_PLAN_TENANTS_MAX, &v);
+		t->tenants = v;
+		return ret;
+	case P_CHANNELS:
+		ret = whole(p, "--channels-per-tenant", arg, 0, (uint64_t)OPTS_PLAN_CHANNELS_MAX,
+			    &v);
+		t->channels_per_tenant = v;
+		return ret;
+	case P_MODEL:
+		if (!strcmp(arg, "rr"))
+			t->model = MODEL_RR;
+		else if (!strcmp(arg, "stream"))
+			t->model = MODEL_STREAM;
+		else
+			return fail(p, "--model: '%s' is not rr or stream", arg);
+		return 0;
+	case P_SIZE:
+		g->size = true;
+		return u32_opt(p, "--size", arg, PAYLOAD_HEADER_LEN, OPTS_SIZE_MAX, &t->size);
+	case P_SLO:
+		return decimal_opt(p, "--slo-p99", arg, 0, true, OPTS_PLAN_MS_MAX,
+				   "a time in milliseconds (e.g. 5)", &t->slo_p99_ms);
+	case P_HEADROOM:
+		return decimal_opt(p, "--headroom", arg, 0, false, PLAN_HEADROOM_MAX,
+				   "a fraction (0.3 keeps 30% of every core spare)", &t->headroom);
+	case P_CORES:
+		return u32_opt(p, "--cores-per-relay", arg, 1, OPTS_PLAN_CORES_MAX,
+			       &t->cores_per_relay);
+	case P_STORM: {
+		uint64_t ns;
+
+		ret = time_opt(p, "--reconnect-storm", arg, 1, OPTS_PLAN_STORM_MAX_S, &ns);
+		t->storm_s = (double)ns / NS_PER_S;
+		return ret;
+	}
+	case P_MAX_SESSIONS:
+		return u32_opt(p, "--max-sessions", arg, 1, OPTS_PLAN_LIMIT_MAX,
+			       &t->max_sessions);
+	case P_MAX_ENDS:
+		return u32_opt(p, "--max-channel-ends", arg, 1, OPTS_PLAN_LIMIT_MAX,
+			       &t->max_channel_ends);
+	case P_JSON:
+		o->json = true;
+		return 0;
+	default:
+		return fail(p, "internal: unhandled option %d", c);
+	}
+}
+
+static int plan_check(struct parser *p, const struct opts_plan *o, const struct plan_given *g)
+{
+	if (o->from && o->pps_given)
+		return fail(p, "--from and --pps-per-core exclude each other: the file gives the "
+			    "packets per core");
+	if (o->from && o->p99_given)
+		return fail(p, "--from and --p99-ms exclude each other: the file gives the p99");
+	if (!o->from && !o->pps_given)
+		return fail(p, "missing --pps-per-core R or --from FILE.json (the measured "
+			    "packets/s per core)");
+	if (!o->from && o->relay_workers)
+		return fail(p, "--relay-workers: only with --from (per-core figures are given "
+			    "per core already)");
+	if (!g->hs)
+		return fail(p, "missing --handshakes-per-core R (handshakes/s one worker core "
+			    "completes)");
+	if (!g->gateways)
+		return fail(p, "missing --gateways N (the fleet to size)");
+	if (!g->kbps)
+		return fail(p, "missing --gateway-kbps K (average E2E kbit/s per gateway)");
+	if (o->target.model == MODEL_RR && g->size)
+		return fail(p, "--size: only with --model stream (rr draws its sizes from the "
+			    "distribution in docs/relaybench.md)");
+	return 0;
+}
+
+int opts_parse_plan(int argc, char **argv, struct opts_plan *o, char *err, size_t errlen)
+{
+	struct parser p = { .err = err, .errlen = errlen };
+	struct plan_given g = { 0 };
+	int c, ret;
+
+	memset(o, 0, sizeof(*o));
+	plan_target_defaults(&o->target);
+	o->measured.p99_ms = -1;
+	snprintf(o->measured.source, sizeof(o->measured.source), "command line");
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", plan_longopts, NULL)) != -1) {
+		if (c == 'h') {
+			o->help = true;
+			return 0;
+		}
+		if (c == ':')
+			return fail(&p, "%s needs a value", argv[optind - 1]);
+		if (c == '?') {
+			if (optopt)
+				return fail(&p, "unknown option '-%c'", optopt);
+			return fail(&p, "unknown option '%s'", argv[optind - 1]);
+		}
+		ret = plan_one(&p, c, optarg, o, &g);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return fail(&p, "unexpected argument '%s'", argv[optind]);
+	return plan_check(&p, o, &g);
 }

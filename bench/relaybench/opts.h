@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "bench/relaybench/model.h"
+#include "bench/relaybench/plan.h"
 #include "crypto/suite.h"
 
 enum {
@@ -69,6 +70,7 @@ struct opts {
 	uint64_t seed;
 	uint32_t instance;		/* identity set: runs that share a relay differ */
 	bool json;
+	const char *report;		/* --report FILE.html, or NULL */
 	bool help;			/* --help: print the usage, run nothing */
 	int progress;			/* -1: when stderr is a terminal; 0 off; 1 on */
 	/* `relaybench sweep` only: open-loop steps from rate_from to rate_to. */
@@ -77,11 +79,41 @@ struct opts {
 	unsigned steps;
 	uint64_t slo_p99_ns;		/* message latency p99 a step must stay under */
 	double max_loss;		/* packet loss ratio a step must stay under */
+	/* The command line itself, for the method section of reports. */
+	int argc;
+	char *const *argv;
 };
+
+/* `relaybench plan`: measured figures (flags or --from) and the target. */
+struct opts_plan {
+	const char *from;		/* --from FILE.json (a run or sweep), or NULL */
+	uint32_t relay_workers;		/* --relay-workers; 0: from the file */
+	bool pps_given, p99_given;
+	struct plan_measured measured;	/* hs_per_core always; pps and p99 without --from */
+	struct plan_target target;
+	bool json;
+	bool help;
+};
+
+enum {
+	OPTS_PLAN_RELAY_WORKERS_MAX = 64,	/* the relay's own --workers limit */
+	OPTS_PLAN_CORES_MAX = 1024,
+	OPTS_PLAN_LIMIT_MAX = 1 << 24,		/* --max-sessions, --max-channel-ends */
+	OPTS_PLAN_STORM_MAX_S = 3600,
+};
+
+#define OPTS_PLAN_GATEWAYS_MAX 100e6
+#define OPTS_PLAN_TENANTS_MAX 1e6
+#define OPTS_PLAN_CHANNELS_MAX 1e6		/* per tenant */
+#define OPTS_PLAN_KBPS_MAX 10e6			/* 10 Gbit/s per gateway */
+#define OPTS_PLAN_PPS_MAX 1e9			/* per core */
+#define OPTS_PLAN_HS_MAX 10e6			/* per core */
+#define OPTS_PLAN_MS_MAX 60000.0
 
 /* `relaybench run --help`, `relaybench sweep --help`. */
 extern const char opts_run_usage[];
 extern const char opts_sweep_usage[];
+extern const char opts_plan_usage[];
 
 /*
  * Parse `relaybench run` or `relaybench sweep` options: @argv[0] is "run" or
@@ -93,6 +125,17 @@ extern const char opts_sweep_usage[];
  * -EINVAL with the reason in @err (one line, no newline, no program name).
  */
 int opts_parse_run(int argc, char **argv, struct opts *o, char *err, size_t errlen);
+
+/*
+ * Parse `relaybench plan` options: @argv[0] is "plan". Checks each value's
+ * syntax and range and the rules between options (--from or
+ * --pps-per-core, not both; --handshakes-per-core, --gateways and
+ * --gateway-kbps required); the file is only named here, and whether the
+ * figures make sense together is plan_compute()'s to say.
+ * @return 0 and *@o filled (o->help set and nothing checked when --help was
+ * given), or -EINVAL with one line in @err.
+ */
+int opts_parse_plan(int argc, char **argv, struct opts_plan *o, char *err, size_t errlen);
 
 /* @return gateways + agents. */
 uint32_t opts_endpoints(const struct opts *o);

@@ -7,11 +7,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "bench/relaybench/html_method.h"
 #include "endpoint/hop_client.h"
 #include "wire/frame.h"
 
@@ -373,6 +375,28 @@ static json_t *latency(const struct hdr *h)
 			 "max", us(hdr_max(h)), "mean", us((uint64_t)hdr_mean(h)));
 }
 
+/*
+ * The distribution of @h as [µs, fraction] pairs for the report's CDF plot:
+ * every percent, then ever closer to the tail (1 - 10^(-k/20): 99 % to
+ * 99.999 %), then the maximum.
+ */
+static json_t *cdf(const struct hdr *h)
+{
+	json_t *a = json_array();
+
+	if (!a || !hdr_count(h))
+		return a;
+	for (unsigned i = 0; i < 99; i++)
+		json_array_append_new(a, json_pack("[o, f]", us(hdr_percentile(h, i)), i / 100.0));
+	for (unsigned k = 40; k <= 100; k++) {
+		double p = 1 - pow(10, -(double)k / 20);
+
+		json_array_append_new(a, json_pack("[o, f]", us(hdr_percentile(h, 100 * p)), p));
+	}
+	json_array_append_new(a, json_pack("[o, f]", us(hdr_max(h)), 1.0));
+	return a;
+}
+
 static json_t *j_config(const struct opts *o, const struct run_result *r)
 {
 	return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:o, s:s, s:o, s:o, s:o, s:o,"
@@ -564,6 +588,9 @@ int report_json(FILE *f, const struct opts *o, const struct run_result *r,
 	json_object_set_new(j, "relay", j_relay(o, r));
 	json_object_set_new(j, "generator", j_generator(r));
 	json_object_set_new(j, "warnings", warnings);
+	json_object_set_new(j, "latency_cdf", json_pack("{s:o, s:o}",
+		"rtt_us", cdf(r->t.rtt), "message_us", cdf(r->t.msg_latency)));
+	json_object_set_new(j, "method", html_method_json(o->argc, o->argv));
 	ret = json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	json_decref(j);

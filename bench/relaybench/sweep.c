@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "bench/relaybench/html_method.h"
+
 static const char *const limit_names[] = {
 	[SWEEP_LIMIT_RELAY] = "relay",
 	[SWEEP_LIMIT_GENERATOR] = "generator",
@@ -198,6 +200,7 @@ int sweep_json(FILE *f, const struct opts *o, const struct sweep_result *r)
 		"completed", r->step[r->knee].completed, "p99_ms", ms(r->step[r->knee].p99_ns))
 						   : json_null());
 	json_object_set_new(j, "limited_by", json_string(limit_names[r->limit]));
+	json_object_set_new(j, "method", html_method_json(o->argc, o->argv));
 	ret = json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	json_decref(j);

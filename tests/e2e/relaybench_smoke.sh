@@ -156,7 +156,7 @@ bad "--signing-key:" run --relay 127.0.0.1:51820 --relay-key "@$P/relay.pub" \
 	--signing-key "$T/open.key"
 bad "unknown command 'bench'" bench
 bad "missing --rate-to" sweep --relay 127.0.0.1:51820 --relay-key k --signing-key x
-bad "'plan' is not implemented yet" plan
+bad "missing --pps-per-core" plan
 pass "bad command lines exit 2 with one line naming the option"
 
 # A relay key that is not the relay's: mac1 is wrong, the relay answers nothing,

@@ -36,6 +36,7 @@ function parseArgs(argv) {
 		else if (a === "--seconds") o.seconds = Number(argv[++i]);
 		else if (a === "--size") o.size = Number(argv[++i]);
 		else if (a === "--id") o.id = argv[++i];
+		else if (a === "--verbose") o.verbose = true;
 		else if (a === "--stdio") {
 			const end = argv.indexOf("--", i + 1) === i + 1 ? i + 2 : -1;
 			if (end < 0) die("--stdio needs '-- COMMAND [ARGS...] ;;' after it");
@@ -62,6 +63,13 @@ async function connect(o, name) {
 	return client;
 }
 
+// --verbose: each call and what came back, for people watching (stderr).
+let verbose = false;
+function show(dir, what) {
+	if (verbose)
+		process.stderr.write(`  ${dir} ${what.length > 110 ? what.slice(0, 107) + "..." : what}\n`);
+}
+
 function text(result) {
 	const t = result.content?.find((c) => c.type === "text");
 	return t ? t.text : "";
@@ -74,24 +82,38 @@ function expect(cond, what) {
 async function basic(o, out) {
 	const c = await connect(o, "postern-interop-basic");
 	const info = c.getServerVersion();
+	show("<-", `initialize: server ${info?.name} ${info?.version}`);
+	show("->", "tools/list");
 	const tools = (await c.listTools()).tools.map((t) => t.name);
+	show("<-", `${tools.length} tools: ${tools.join(", ")}`);
 	for (const t of ["echo", "get-sum", "trigger-long-running-operation"])
 		expect(tools.includes(t), `tools/list lacks ${t}: ${tools.join(",")}`);
+	show("->", 'tools/call echo {"message": "through the tunnel"}');
 	const echo = text(await c.callTool({ name: "echo", arguments: { message: "through the tunnel" } }));
+	show("<-", echo);
 	expect(echo.includes("through the tunnel"), `echo answered '${echo}'`);
+	show("->", 'tools/call get-sum {"a": 19, "b": 23}');
 	const sum = text(await c.callTool({ name: "get-sum", arguments: { a: 19, b: 23 } }));
+	show("<-", sum);
 	expect(/\b42\b/.test(sum), `get-sum 19+23 answered '${sum}'`);
+	show("->", 'tools/call trigger-long-running-operation {"duration": 2, "steps": 4}');
 	let progress = 0;
 	const long = text(await c.callTool(
 		{ name: "trigger-long-running-operation", arguments: { duration: 2, steps: 4 } },
-		undefined, { onprogress: () => progress++, timeout: 60000 }));
+		undefined, { onprogress: (p) => { progress++; show("<-", `progress ${p.progress}/${p.total}`); },
+			     timeout: 60000 }));
+	show("<-", long);
 	expect(long.includes("completed"), `long-running answered '${long}'`);
 	// Over stdio the SDK may settle the call before handling the last
 	// notification, which was sent just before the result: allow one to be late.
 	expect(progress >= 3, `long-running sent ${progress} progress notifications, want 4`);
+	show("->", "resources/list");
 	const res = (await c.listResources()).resources;
+	show("<-", `${res.length} resources: ${res.map((r) => r.uri).join(", ")}`);
 	expect(res.length > 0, "resources/list is empty");
+	show("->", `resources/read ${res[0].uri}`);
 	const read = await c.readResource({ uri: res[0].uri });
+	show("<-", JSON.stringify(read.contents[0]?.text ?? read.contents[0]?.blob ?? ""));
 	expect(read.contents.length > 0, `resources/read ${res[0].uri} returned nothing`);
 	out.basic = { server: info?.name, tools: tools.length, echo, sum, progress,
 		      resources: res.length, read_uri: res[0].uri };
@@ -170,6 +192,7 @@ async function cancel(o, out) {
 
 const scenarios = { basic, many, large, long, cancel };
 const o = parseArgs(process.argv.slice(2));
+verbose = !!o.verbose;
 const out = {};
 for (const s of o.scenarios) {
 	if (!scenarios[s]) die(`unknown scenario '${s}'`);

@@ -305,6 +305,13 @@ int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen)
 	stdout_restore(quiet);
 	/* The runtime directory exists even when init fails half way. */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	/*
+	 * An --file-prefix in eal.args wins over ours (EAL takes the last one):
+	 * name the prefix actually in effect, the runtime directory's last
+	 * component, so the log says it and the cleanup finds the directory.
+	 */
+	if (strrchr(runtime_dir, '/') && strrchr(runtime_dir, '/')[1])
+		snprintf(file_prefix, sizeof(file_prefix), "%s", strrchr(runtime_dir, '/') + 1);
 	if (ret < 0) {
 		ret = rte_errno ? -rte_errno : -EINVAL;
 		snprintf(err, errlen, "EAL initialisation failed: %s%s", rte_strerror(-ret),

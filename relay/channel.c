@@ -271,7 +271,7 @@ void channel_open_rx(struct relay_worker *w, struct session *s, struct rx_ctx *c
 		reply_close(w, s, ctx, o->channel_id, FRAME_CLOSE_NOT_PERMITTED);
 		return;
 	}
-	switch (directory_pick(w->r->dir, s->tok.tenant, o->tunnel, o->tunnel_len, &gw)) {
+	switch (directory_pick(w->r->dir, s->tok.tenant, o->tunnel, o->tunnel_len, w->now, &gw)) {
 	case DIRECTORY_UNKNOWN:
 		reply_close(w, s, ctx, o->channel_id, FRAME_CLOSE_NOT_PERMITTED);
 		return;

@@ -27,6 +27,7 @@ struct dir_key {
 struct dir_member {
 	uint64_t session;
 	const uint32_t *load;
+	const uint64_t *last_rx;
 };
 
 struct dir_entry {
@@ -151,7 +152,7 @@ static unsigned evict_empty(struct directory *d)
 }
 
 int directory_add(struct directory *d, const char *tenant, const char *tunnel,
-		  uint64_t session, const uint32_t *load)
+		  uint64_t session, const uint32_t *load, const uint64_t *last_rx)
 {
 	struct dir_entry *old = NULL, *e;
 	struct dir_key k;
@@ -172,7 +173,7 @@ int directory_add(struct directory *d, const char *tenant, const char *tunnel,
 	}
 	if (n)
 		memcpy(e->m, old->m, n * sizeof(e->m[0]));
-	e->m[n] = (struct dir_member){ .session = session, .load = load };
+	e->m[n] = (struct dir_member){ .session = session, .load = load, .last_rx = last_rx };
 	ret = rte_hash_add_key_data(d->h, &k, e);
 	if (ret < 0 && !old && evict_empty(d))
 		ret = rte_hash_add_key_data(d->h, &k, e);
@@ -226,11 +227,12 @@ out:
 }
 
 enum directory_result directory_pick(const struct directory *d, const char *tenant,
-				     const uint8_t *tunnel, size_t tunnel_len,
+				     const uint8_t *tunnel, size_t tunnel_len, uint64_t now_ns,
 				     uint64_t *session)
 {
 	const struct dir_entry *e;
 	uint32_t best = UINT32_MAX;
+	bool best_fresh = false;
 	struct dir_key k;
 	void *data;
 
@@ -240,11 +242,20 @@ enum directory_result directory_pick(const struct directory *d, const char *tena
 	e = data;
 	if (e->n == 0)
 		return DIRECTORY_EMPTY;
+	/*
+	 * A gateway that vanished without a goodbye keeps its session until its
+	 * keys expire, with 0 channels: the least loaded of all. One heard from
+	 * within DIRECTORY_FRESH_NS (it keeps alive every 10 s, §4) wins over it.
+	 */
 	for (uint32_t i = 0; i < e->n; i++) {
 		uint32_t load = __atomic_load_n(e->m[i].load, __ATOMIC_RELAXED);
+		uint64_t rx = __atomic_load_n(e->m[i].last_rx, __ATOMIC_RELAXED);
+		bool fresh = now_ns < rx || now_ns - rx <= DIRECTORY_FRESH_NS;
 
-		if (best == UINT32_MAX || load < best) {
+		if (best == UINT32_MAX || (fresh && !best_fresh) ||
+		    (fresh == best_fresh && load < best)) {
 			best = load;
+			best_fresh = fresh;
 			*session = e->m[i].session;
 		}
 	}

@@ -58,23 +58,28 @@ int directory_create(struct directory **out, const char *name, uint32_t capacity
 void directory_destroy(struct directory *d);
 
 /*
- * Add gateway session @session (whose channel count is *@load) to
- * (@tenant, @tunnel), NUL-terminated names. @return 0, -ENOMEM, -ENOSPC.
+ * Add gateway session @session (whose channel count is *@load and whose last
+ * authenticated packet arrived at *@last_rx, both read with relaxed atomics)
+ * to (@tenant, @tunnel), NUL-terminated names. @return 0, -ENOMEM, -ENOSPC.
  */
 int directory_add(struct directory *d, const char *tenant, const char *tunnel,
-		  uint64_t session, const uint32_t *load);
+		  uint64_t session, const uint32_t *load, const uint64_t *last_rx);
 
 /* Remove @session from (@tenant, @tunnel); the entry stays, maybe empty. */
 void directory_remove(struct directory *d, const char *tenant, const char *tunnel,
 		      uint64_t session);
 
+/* A gateway heard from this recently counts as alive (3 keepalive periods). */
+#define DIRECTORY_FRESH_NS (30 * UINT64_C(1000000000))
+
 /*
  * Find the member of (@tenant, @tunnel[0..@tunnel_len)) with the fewest
- * channels (the first such in registration order).
+ * channels (the first such in registration order) among those heard from
+ * within DIRECTORY_FRESH_NS of @now_ns; among all of them if none is.
  * @return DIRECTORY_FOUND and *@session set, or DIRECTORY_UNKNOWN / _EMPTY.
  */
 enum directory_result directory_pick(const struct directory *d, const char *tenant,
-				     const uint8_t *tunnel, size_t tunnel_len,
+				     const uint8_t *tunnel, size_t tunnel_len, uint64_t now_ns,
 				     uint64_t *session);
 
 /* Free entries retired before a completed grace period. Cheap when there are none. */

@@ -125,7 +125,7 @@ struct session *session_alloc(struct relay_worker *w)
 	s->gen = gen;
 	s->live = true;
 	s->established_ns = w->now;
-	s->last_rx_ns = w->now;
+	__atomic_store_n(&s->last_rx_ns, w->now, __ATOMIC_RELAXED);	/* directory_pick() */
 	s->chan_head = CHAN_NIL;
 	s->next_channel_id = 1;
 	for (int i = 0; i < KP_N; i++)
@@ -149,7 +149,8 @@ int session_register(struct relay_worker *w, struct session *s)
 	if (!is_gateway(s) || s->registered)
 		return 0;
 	for (i = 0; i < s->tok.n_tunnels; i++) {
-		ret = directory_add(w->r->dir, s->tok.tenant, s->tok.tunnels[i], h, &s->load);
+		ret = directory_add(w->r->dir, s->tok.tenant, s->tok.tunnels[i], h, &s->load,
+				    &s->last_rx_ns);
 		if (ret)
 			break;
 	}
@@ -222,7 +223,7 @@ int session_install_keypair(struct relay_worker *w, struct session *s, uint32_t 
 	if (ret)
 		goto err_send;
 	kp->born_ns = w->now;
-	s->last_rx_ns = w->now;
+	__atomic_store_n(&s->last_rx_ns, w->now, __ATOMIC_RELAXED);	/* directory_pick() */
 	kp->remote_index = remote_index;
 	kp->session = session_slot(w, s);
 	kp->live = true;
@@ -263,7 +264,7 @@ struct keypair *session_rx_keypair(struct relay_worker *w, uint32_t slot)
 
 void session_keypair_confirmed(struct relay_worker *w, struct session *s, uint32_t slot)
 {
-	s->last_rx_ns = w->now;
+	__atomic_store_n(&s->last_rx_ns, w->now, __ATOMIC_RELAXED);	/* directory_pick() */
 	if (s->kp[KP_NEXT] != slot)
 		return;
 	if (s->kp[KP_PREVIOUS] != KP_NONE)

@@ -82,7 +82,8 @@ struct session {
 
 	/* For sessions.list (inspect.h); the owner's clock, its own counters. */
 	uint64_t established_ns;	/* session_alloc() */
-	uint64_t last_rx_ns;		/* last authenticated INIT or DATA from the endpoint */
+	uint64_t last_rx_ns;		/* last authenticated INIT or DATA from the endpoint;
+					 * other workers read it (relaxed) in directory_pick() */
 	uint64_t rx_packets, rx_bytes;	/* authenticated DATA packets from the endpoint */
 	uint64_t tx_packets, tx_bytes;	/* DATA packets sealed for it */
 };

@@ -674,30 +674,41 @@ Test(relay_directory, pick_and_tenants)
 	struct rte_rcu_qsbr *v;
 	struct directory *d;
 	uint32_t load[3] = { 5, 2, 2 };
-	uint64_t s = 0;
+	uint64_t rx[3] = { 100, 100, 100 }, s = 0;
+	const uint64_t now = 1000;
 
 	rh_eal_init();
 	v = qsbr_new(2);
 	cr_assert_eq(directory_create(&d, "t_dir1", 64, v), 0);
-	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"crm", 3, &s), DIRECTORY_UNKNOWN);
-	cr_assert_eq(directory_add(d, "acme", "crm", 11, &load[0]), 0);
-	cr_assert_eq(directory_add(d, "acme", "crm", 12, &load[1]), 0);
-	cr_assert_eq(directory_add(d, "acme", "crm", 13, &load[2]), 0);
-	cr_assert_eq(directory_add(d, "beta", "wiki", 21, &load[0]), 0);
-	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"crm", 3, &s), DIRECTORY_FOUND);
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"crm", 3, now, &s), DIRECTORY_UNKNOWN);
+	cr_assert_eq(directory_add(d, "acme", "crm", 11, &load[0], &rx[0]), 0);
+	cr_assert_eq(directory_add(d, "acme", "crm", 12, &load[1], &rx[1]), 0);
+	cr_assert_eq(directory_add(d, "acme", "crm", 13, &load[2], &rx[2]), 0);
+	cr_assert_eq(directory_add(d, "beta", "wiki", 21, &load[0], &rx[0]), 0);
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"crm", 3, now, &s), DIRECTORY_FOUND);
 	cr_assert_eq(s, 12, "fewest channels, first registered among equals");
 	load[1] = 3;
-	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"crm", 3, &s), DIRECTORY_FOUND);
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"crm", 3, now, &s), DIRECTORY_FOUND);
 	cr_assert_eq(s, 13, "loads are read live");
+	/* A gateway silent for longer than DIRECTORY_FRESH_NS loses to ones heard from. */
+	rx[2] = 0;
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"crm", 3, DIRECTORY_FRESH_NS + 1,
+				    &s), DIRECTORY_FOUND);
+	cr_assert_eq(s, 12, "the silent, least loaded gateway is skipped");
+	rx[0] = rx[1] = 0;
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"crm", 3, 3 * DIRECTORY_FRESH_NS,
+				    &s), DIRECTORY_FOUND);
+	cr_assert_eq(s, 13, "none fresh: the least loaded of all");
+	rx[0] = rx[1] = rx[2] = 100;
 	/* Names are compared whole, per tenant. */
-	cr_assert_eq(directory_pick(d, "beta", (const uint8_t *)"crm", 3, &s), DIRECTORY_UNKNOWN);
-	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"cr", 2, &s), DIRECTORY_UNKNOWN);
-	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"wiki", 4, &s), DIRECTORY_UNKNOWN);
-	cr_assert_eq(directory_pick(d, "acm", (const uint8_t *)"crm", 3, &s), DIRECTORY_UNKNOWN);
+	cr_assert_eq(directory_pick(d, "beta", (const uint8_t *)"crm", 3, now, &s), DIRECTORY_UNKNOWN);
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"cr", 2, now, &s), DIRECTORY_UNKNOWN);
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"wiki", 4, now, &s), DIRECTORY_UNKNOWN);
+	cr_assert_eq(directory_pick(d, "acm", (const uint8_t *)"crm", 3, now, &s), DIRECTORY_UNKNOWN);
 	directory_remove(d, "acme", "crm", 11);
 	directory_remove(d, "acme", "crm", 12);
 	directory_remove(d, "acme", "crm", 13);
-	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"crm", 3, &s), DIRECTORY_EMPTY);
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"crm", 3, now, &s), DIRECTORY_EMPTY);
 	/* Retired entries wait for both readers' quiescent states. */
 	rte_rcu_qsbr_quiescent(v, 0);
 	directory_reclaim(d);
@@ -712,6 +723,8 @@ Test(relay_directory, full_table_evicts_tunnels_without_gateways)
 	struct rte_rcu_qsbr *v;
 	struct directory *d;
 	uint32_t load = 0;
+	uint64_t rx = 0;
+	const uint64_t now = 0;
 	uint64_t s;
 	char name[16];
 	unsigned n;
@@ -720,11 +733,11 @@ Test(relay_directory, full_table_evicts_tunnels_without_gateways)
 	rh_eal_init();
 	v = qsbr_new(1);
 	cr_assert_eq(directory_create(&d, "t_dir2", 64, v), 0);
-	cr_assert_eq(directory_add(d, "acme", "live", 7, &load), 0);
+	cr_assert_eq(directory_add(d, "acme", "live", 7, &load, &rx), 0);
 	/* Far more tunnels come and go than the table holds: empty ones make room. */
 	for (n = 0; n < 1000; n++) {
 		snprintf(name, sizeof(name), "t%u", n);
-		ret = directory_add(d, "acme", name, 1, &load);
+		ret = directory_add(d, "acme", name, 1, &load, &rx);
 		if (ret)
 			break;
 		directory_remove(d, "acme", name, 1);
@@ -733,20 +746,20 @@ Test(relay_directory, full_table_evicts_tunnels_without_gateways)
 	}
 	cr_assert_eq(ret, 0, "add %u failed: %d", n, ret);
 	/* A tunnel with a gateway is never evicted. */
-	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"live", 4, &s), DIRECTORY_FOUND);
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"live", 4, now, &s), DIRECTORY_FOUND);
 	cr_assert_eq(s, 7);
 	/* Full of live tunnels: no room, and nothing live is lost. */
 	for (n = 0; n < 1000; n++) {
 		snprintf(name, sizeof(name), "l%u", n);
-		ret = directory_add(d, "acme", name, 2, &load);
+		ret = directory_add(d, "acme", name, 2, &load, &rx);
 		rte_rcu_qsbr_quiescent(v, 0);
 		if (ret)
 			break;
 	}
 	cr_assert_eq(ret, -ENOSPC);
 	cr_assert_geq(n, 32);
-	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"live", 4, &s), DIRECTORY_FOUND);
-	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"l0", 2, &s), DIRECTORY_FOUND);
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"live", 4, now, &s), DIRECTORY_FOUND);
+	cr_assert_eq(directory_pick(d, "acme", (const uint8_t *)"l0", 2, now, &s), DIRECTORY_FOUND);
 	directory_destroy(d);
 	free(v);
 }

@@ -23,6 +23,7 @@
 #include <rte_udp.h>
 
 #include "dataplane/arp.h"
+#include "dataplane/cksum.h"
 #include "dataplane/icmp.h"
 #include "dataplane/nd.h"
 #include "relay/pkt.h"
@@ -105,8 +106,7 @@ static enum dp_l2stats_drop rx_udp4(const struct dp_l2l3 *l2, struct rte_mbuf *m
 	nic = nic_says(m->ol_flags, RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD,
 		       RTE_MBUF_F_RX_L4_CKSUM_BAD);
 	/* RFC 768: zero means the sender computed none; the hop layer's AEAD still holds. */
-	if (nic < 0 || (nic == 0 && udp->dgram_cksum != 0 &&
-			rte_ipv4_udptcp_cksum_verify(ip, udp) != 0))
+	if (nic < 0 || (nic == 0 && udp->dgram_cksum != 0 && !dp_cksum_udp4_ok(ip, udp)))
 		return DP_L2STATS_BAD_UDP_CKSUM;
 	if (udp->src_port == 0)
 		return DP_L2STATS_BAD_SRC;
@@ -185,7 +185,7 @@ static enum dp_l2stats_drop rx_udp6(const struct dp_l2l3 *l2, struct rte_mbuf *m
 		return DP_L2STATS_UDP_CKSUM_ZERO;
 	nic = nic_says(m->ol_flags, RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD,
 		       RTE_MBUF_F_RX_L4_CKSUM_BAD);
-	if (nic < 0 || (nic == 0 && rte_ipv6_udptcp_cksum_verify(ip, udp) != 0))
+	if (nic < 0 || (nic == 0 && !dp_cksum_udp6_ok(ip, udp)))
 		return DP_L2STATS_BAD_UDP_CKSUM;
 	if (udp->src_port == 0)
 		return DP_L2STATS_BAD_SRC;
@@ -390,7 +390,7 @@ static void put_ipv4(const struct dp_l2l3 *l2, struct rte_mbuf *m, const struct 
 		ol |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
 		udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, ol);
 	} else {
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		udp->dgram_cksum = dp_cksum_udp4(ip, udp);
 	}
 	m->ol_flags = ol;
 }
@@ -421,7 +421,7 @@ static void put_ipv6(const struct dp_l2l3 *l2, struct rte_mbuf *m, const struct 
 		udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, ol);
 	} else {
 		/* Never 0 over IPv6: the helper sends a zero sum as 0xffff (RFC 768). */
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		udp->dgram_cksum = dp_cksum_udp6(ip, udp);
 	}
 	m->ol_flags = ol;
 }

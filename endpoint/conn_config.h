@@ -30,7 +30,9 @@
  *   conn_config_print()        the effective configuration (--check-config)
  *   conn_config_free()         wipes the private key
  *
- * Every error is one line naming where the value came from:
+ * The file's syntax and errors, and the options every binary takes, are
+ * those of relay/cfgfile.h and relay/cfgargs.h. Every error is one line
+ * naming where the value came from:
  *   "connect.conf:4: tunnel: 'a b': a tunnel name is 1 to 63 characters of ..."
  *   "POSTERN_LISTEN='db=127.0.0.1': expected ROUTE=ADDR:PORT ..."
  *   "--gateway-fingerprint 'abc': a fingerprint is 64 hex digits ..."
@@ -50,32 +52,29 @@
 #include "crypto/keys.h"
 #include "crypto/token.h"
 #include "endpoint/gw_config.h"
+#include "relay/cfgargs.h"
 #include "relay/log.h"
 
 enum {
 	CONN_CONFIG_MAX_RELAYS = GW_CONFIG_MAX_RELAYS,
 	CONN_CONFIG_MAX_LISTEN = 64,
-	CONN_CONFIG_MAX_FLAGS = 256,		/* flags on one command line */
+	CONN_CONFIG_MAX_FLAGS = CFGARGS_MAX_FLAGS,	/* flags on one command line */
 	CONN_CONFIG_WHERE_MAX = GW_CONFIG_WHERE_MAX,
 	CONN_CONFIG_ERR_MAX = GW_CONFIG_ERR_MAX,
 };
 
 enum conn_config_action {
-	CONN_CONFIG_RUN,
-	CONN_CONFIG_HELP,		/* --help: print conn_config_usage() */
-	CONN_CONFIG_VERSION,		/* --version */
-	CONN_CONFIG_CHECK,		/* --check-config: load everything, print, exit */
+	CONN_CONFIG_RUN = CFGARGS_RUN,
+	CONN_CONFIG_HELP = CFGARGS_HELP,	/* --help: print conn_config_usage() */
+	CONN_CONFIG_VERSION = CFGARGS_VERSION,	/* --version */
+	CONN_CONFIG_CHECK = CFGARGS_CHECK,	/* --check-config: load everything, print, exit */
 };
 
 /* The command line, parsed but not applied. */
 struct conn_config_args {
 	enum conn_config_action action;
 	const char *file;		/* -c/--config; NULL: $POSTERN_CONFIG, or no file */
-	unsigned n;
-	struct {
-		int setting;		/* private index */
-		const char *value;	/* points into argv */
-	} flags[CONN_CONFIG_MAX_FLAGS];
+	struct cfgargs_flags flags;	/* the settings' flags, in order (values in argv) */
 };
 
 struct conn_config_relay {

@@ -16,7 +16,8 @@
  *   gw_config_print()        the effective configuration (--check-config)
  *   gw_config_free()         wipes the private key
  *
- * Every error is one line, no newline, naming where the value came from:
+ * Every error is one line, no newline, naming where the value came from
+ * (the file's syntax and errors are every Postern binary's: relay/cfgfile.h):
  *   "gateway.conf:7: shutdown_timeout: must be an integer from 0 to 3600"
  *   "gateway.conf:3: unknown setting 'rootes' (did you mean 'routes'?)"
  *   "gateway.conf:12: routes[1].upstream: 'tcp://db': expected tcp://HOST:PORT"
@@ -44,6 +45,7 @@
 #include "crypto/token.h"
 #include "endpoint/allowlist.h"
 #include "endpoint/upstream.h"
+#include "relay/cfgargs.h"
 #include "relay/log.h"
 
 enum {
@@ -67,10 +69,10 @@ enum {
 #define GW_CONFIG_DEFAULT_FILE "/etc/postern/gateway.conf"
 
 enum gw_config_action {
-	GW_CONFIG_RUN,
-	GW_CONFIG_HELP,		/* --help: print gw_config_usage() */
-	GW_CONFIG_VERSION,	/* --version */
-	GW_CONFIG_CHECK,	/* --check-config: load everything, print, exit */
+	GW_CONFIG_RUN = CFGARGS_RUN,
+	GW_CONFIG_HELP = CFGARGS_HELP,		/* --help: print gw_config_usage() */
+	GW_CONFIG_VERSION = CFGARGS_VERSION,	/* --version */
+	GW_CONFIG_CHECK = CFGARGS_CHECK,	/* --check-config: load everything, print, exit */
 };
 
 /* The command line, parsed. */
@@ -240,18 +242,19 @@ int gw_config_load_identity(const char *cert_path, const char *key_path,
 			    uint8_t fp[GW_CONFIG_FP_LEN], char *err, size_t errlen);
 
 /*
- * The name in @names (@n of them) closest to @name by edit distance, if it is
- * close enough (at most 2 edits) to be a typo of it; else NULL.
+ * For --check-config: one entry of `relays = ( ... );`, as
+ * `  { address = "ADDRESS"; public_key = "KEY"; }` and a comma unless @last.
  */
-const char *gw_config_suggest(const char *name, const char *const *names, unsigned n);
+void gw_config_print_relay(FILE *out, const char *address, const uint8_t key[KEYS_LEN],
+			   bool last);
+
+/*
+ * For --check-config: a comment about a loaded token, as
+ * "# WHAT: tenant T, tunnels A, B; expires 2026-01-01T00:00:00Z".
+ */
+void gw_config_print_token(FILE *out, const char *what, const struct token *tok);
 
 /* Write Unix time @t as UTC "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339) and a NUL. */
 void gw_config_format_time(uint64_t t, char text[GW_CONFIG_TIME_MAX]);
-
-/* One of LOG_LEVEL_NAMES. @return 0 and *@level, or -EINVAL. */
-int gw_config_parse_log_level(const char *name, enum log_level *level);
-
-/* @return "error", "warn", "info" or "debug"; "?" out of range. */
-const char *gw_config_log_level_name(enum log_level level);
 
 #endif /* POSTERN_ENDPOINT_GW_CONFIG_H */

@@ -15,6 +15,12 @@
  *   relay_config_print()         the effective configuration (--check-config)
  *   relay_config_free()          wipes the secrets
  *
+ * The settings are one table (config_settings.c); config_file.c reads the
+ * file, config_args.c the command line, config_secrets.c the files the
+ * settings name and config_print.c prints the result. The file's syntax,
+ * its errors and the common options are those of every Postern binary
+ * (relay/cfgfile.h, relay/cfgargs.h).
+ *
  * Flags override the file whatever their order on the command line. A
  * repeatable flag (--listen, --trust, --revoked, --suite, --eal-arg,
  * --dpdk-port) replaces the file's whole list with the values given on the
@@ -41,6 +47,7 @@
 #include "dataplane/ethdev.h"
 #include "dataplane/portconf.h"
 #include "dataplane/sock.h"
+#include "relay/cfgargs.h"
 #include "relay/control.h"
 #include "relay/log.h"
 #include "relay/pkt.h"
@@ -49,7 +56,7 @@
 enum {
 	RELAY_CONFIG_MAX_LISTEN = DP_SOCK_MAX_LISTEN,
 	RELAY_CONFIG_MAX_EAL_ARGS = 32,
-	RELAY_CONFIG_MAX_FLAGS = 256,		/* flags on one command line */
+	RELAY_CONFIG_MAX_FLAGS = CFGARGS_MAX_FLAGS,	/* flags on one command line */
 	RELAY_CONFIG_WHERE_MAX = 300,		/* "FILE:LINE" or "--flag" */
 	RELAY_CONFIG_ERR_MAX = 1024,		/* a message buffer that always suffices */
 	RELAY_CONFIG_DEFAULT_PORT = 51820,
@@ -67,22 +74,17 @@ enum relay_backend {
 };
 
 enum relay_config_action {
-	RELAY_CONFIG_RUN,
-	RELAY_CONFIG_HELP,		/* --help: print relay_config_usage() */
-	RELAY_CONFIG_VERSION,		/* --version */
-	RELAY_CONFIG_CHECK,		/* --check-config: load everything, print, exit */
+	RELAY_CONFIG_RUN = CFGARGS_RUN,
+	RELAY_CONFIG_HELP = CFGARGS_HELP,	/* --help: print relay_config_usage() */
+	RELAY_CONFIG_VERSION = CFGARGS_VERSION,	/* --version */
+	RELAY_CONFIG_CHECK = CFGARGS_CHECK,	/* --check-config: load everything, print, exit */
 };
 
 /* The command line, parsed but not applied. */
 struct relay_config_args {
 	enum relay_config_action action;
 	const char *file;		/* -c/--config; NULL: none (flags only) */
-	unsigned n;
-	struct {
-		int setting;		/* private index */
-		const char *value;	/* points into argv */
-		const char *flag;	/* "--workers", for messages */
-	} flags[RELAY_CONFIG_MAX_FLAGS];
+	struct cfgargs_flags flags;	/* the settings' flags, in order (values in argv) */
 };
 
 struct relay_config {

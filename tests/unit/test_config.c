@@ -3,15 +3,11 @@
  * good file fills every setting, flags override it, and every bad file or
  * flag is refused with a message naming the file, the line and the setting.
  */
-#define _GNU_SOURCE	/* nftw() */
+#define _GNU_SOURCE	/* stpcpy(), open_memstream() */
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,48 +20,10 @@
 #include "relay/config.h"
 #include "wire/hop.h"
 
-static char dir[64];
+#include "cfg_fixture.h"
+
 static char trusted_text[KEYS_TEXT_LEN + 1];	/* control.pub's key, inline */
 static uint8_t relay_priv[KEYS_LEN];
-
-static const char *path_of(const char *name)
-{
-	static char p[16][128];
-	static unsigned next;
-	char *out = p[next++ % 16];
-
-	snprintf(out, sizeof(p[0]), "%s/%s", dir, name);
-	return out;
-}
-
-static void write_file(const char *name, mode_t mode, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void write_file(const char *name, mode_t mode, const char *fmt, ...)
-{
-	const char *path = path_of(name);
-	char *text;
-	va_list ap;
-	int fd, n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
-	va_end(ap);
-	cr_assert(n >= 0);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	cr_assert(fd >= 0, "create %s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, text, (size_t)n), n);
-	cr_assert_eq(fchmod(fd, mode), 0);
-	close(fd);
-	free(text);
-}
-
-static void save_key(const char *name, const uint8_t key[KEYS_LEN], mode_t mode)
-{
-	char text[KEYS_TEXT_LEN + 1];
-
-	keys_to_text(key, text);
-	write_file(name, mode, "%s\n", text);
-}
 
 /* A signing key pair: the public half as text. */
 static void signing_pub(char text[KEYS_TEXT_LEN + 1])
@@ -82,34 +40,27 @@ static void setup(void)
 	uint8_t psk[KEYS_LEN];
 	char other[KEYS_TEXT_LEN + 1];
 
-	strcpy(dir, "/tmp/postern-config-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	cfx_setup("config");
 	cr_assert_eq(keys_generate(relay_priv), 0);
 	cr_assert_eq(keys_generate(psk), 0);
-	save_key("relay.key", relay_priv, 0600);
-	save_key("open.key", relay_priv, 0644);
-	save_key("psk.key", psk, 0600);
-	save_key("open-psk.key", psk, 0640);
+	cfx_save_key("relay.key", relay_priv, 0600);
+	cfx_save_key("open.key", relay_priv, 0644);
+	cfx_save_key("psk.key", psk, 0600);
+	cfx_save_key("open-psk.key", psk, 0640);
 	signing_pub(trusted_text);
 	signing_pub(other);
-	write_file("control2.pub", 0644, "%s\n", other);
-	write_file("revoked.txt", 0644,
-		   "# revoked by the control plane\n"
-		   "\n"
-		   "ffeeddccbbaa99887766554433221100   # leaked laptop\n"
-		   "0123456789ABCDEF0123456789abcdef\n");
-	write_file("bad-revoked.txt", 0644, "ffeeddccbbaa99887766554433221100\nzz\n");
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
+	cfx_write("control2.pub", 0644, "%s\n", other);
+	cfx_write("revoked.txt", 0644,
+		  "# revoked by the control plane\n"
+		  "\n"
+		  "ffeeddccbbaa99887766554433221100   # leaked laptop\n"
+		  "0123456789ABCDEF0123456789abcdef\n");
+	cfx_write("bad-revoked.txt", 0644, "ffeeddccbbaa99887766554433221100\nzz\n");
 }
 
 static void teardown(void)
 {
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	cfx_teardown();
 }
 
 TestSuite(config, .init = setup, .fini = teardown);
@@ -117,11 +68,11 @@ TestSuite(config, .init = setup, .fini = teardown);
 /* The minimum a relay needs: a key and a trusted signer. */
 static void write_minimal(const char *name, const char *extra)
 {
-	write_file(name, 0644,
-		   "private_key = \"%s\";\n"
-		   "trusted_keys = [ \"%s\" ];\n"
-		   "%s",
-		   path_of("relay.key"), trusted_text, extra);
+	cfx_write(name, 0644,
+		  "private_key = \"%s\";\n"
+		  "trusted_keys = [ \"%s\" ];\n"
+		  "%s",
+		  cfx_path("relay.key"), trusted_text, extra);
 }
 
 /*
@@ -159,29 +110,29 @@ Test(config, good_file_sets_every_setting)
 	uint8_t id_file[TOKEN_ID_LEN] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
 		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
 
-	write_file("good.conf", 0644,
-		   "# a complete configuration\n"
-		   "listen = [ \"127.0.0.1:51820\", \"[::1]:51821\" ];\n"
-		   "workers = 2;\n"
-		   "backend = \"socket\";\n"
-		   "io = \"mmsg\";\n"
-		   "private_key = \"%s\";\n"
-		   "trusted_keys = [ \"%s\", \"@%s\" ];\n"
-		   "revoked = [ \"00112233445566778899aabbccddeeff\" ];\n"
-		   "revoked_file = \"%s\";\n"
-		   "psk_file = \"%s\";\n"
-		   "suites = [ \"chachapoly\" ];\n"
-		   "token_skew = 10;\n"
-		   "limits = { max_sessions = 5000; max_channels = 16;\n"
-		   "           handshake_budget = 4; handshake_rate = 7; };\n"
-		   "eal = { memory_mb = 96; args = [ \"--log-level=lib.eal:debug\" ]; };\n"
-		   "drain_ms = 500;\n"
-		   "stats_file = \"%s\";\n"
-		   "log_level = \"debug\";\n",
-		   path_of("relay.key"), trusted_text, path_of("control2.pub"),
-		   path_of("revoked.txt"), path_of("psk.key"), path_of("stats.json"));
+	cfx_write("good.conf", 0644,
+		  "# a complete configuration\n"
+		  "listen = [ \"127.0.0.1:51820\", \"[::1]:51821\" ];\n"
+		  "workers = 2;\n"
+		  "backend = \"socket\";\n"
+		  "io = \"mmsg\";\n"
+		  "private_key = \"%s\";\n"
+		  "trusted_keys = [ \"%s\", \"@%s\" ];\n"
+		  "revoked = [ \"00112233445566778899aabbccddeeff\" ];\n"
+		  "revoked_file = \"%s\";\n"
+		  "psk_file = \"%s\";\n"
+		  "suites = [ \"chachapoly\" ];\n"
+		  "token_skew = 10;\n"
+		  "limits = { max_sessions = 5000; max_channels = 16;\n"
+		  "           handshake_budget = 4; handshake_rate = 7; };\n"
+		  "eal = { memory_mb = 96; args = [ \"--log-level=lib.eal:debug\" ]; };\n"
+		  "drain_ms = 500;\n"
+		  "stats_file = \"%s\";\n"
+		  "log_level = \"debug\";\n",
+		  cfx_path("relay.key"), trusted_text, cfx_path("control2.pub"),
+		  cfx_path("revoked.txt"), cfx_path("psk.key"), cfx_path("stats.json"));
 
-	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("good.conf")), 3, "%s", err);
+	cr_assert_eq(run_file(&c, err, sizeof(err), cfx_path("good.conf")), 3, "%s", err);
 	cr_assert_eq(c.n_listen, 2);
 	dp_addr_format(&c.listen[0], text);
 	cr_assert_str_eq(text, "127.0.0.1:51820");
@@ -198,7 +149,7 @@ Test(config, good_file_sets_every_setting)
 	cr_assert_eq(c.n_eal_args, 1);
 	cr_assert_str_eq(c.eal_args[0], "--log-level=lib.eal:debug");
 	cr_assert_eq(c.drain_ms, 500);
-	cr_assert_str_eq(c.stats_file, path_of("stats.json"));
+	cr_assert_str_eq(c.stats_file, cfx_path("stats.json"));
 	cr_assert_eq(c.log_level, LOG_LEVEL_DEBUG);
 
 	/* What the core gets. */
@@ -223,7 +174,7 @@ Test(config, defaults_when_the_file_says_little)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	write_minimal("min.conf", "");
-	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("min.conf")), 3, "%s", err);
+	cr_assert_eq(run_file(&c, err, sizeof(err), cfx_path("min.conf")), 3, "%s", err);
 	cr_assert_eq(c.n_listen, 2, "0.0.0.0:51820 and [::]:51820");
 	cr_assert_eq(c.listen[0].port, RELAY_CONFIG_DEFAULT_PORT);
 	cr_assert_eq(c.workers, (unsigned)(cpus > RELAY_MAX_WORKERS ? RELAY_MAX_WORKERS : cpus));
@@ -263,7 +214,7 @@ Test(config, dpdk_ports_from_the_file)
 		      "    { device = \"0000:3b:00.0\"; addresses = \"10.77.2.1/32\"; }\n"
 		      "  );\n"
 		      "};\n");
-	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("dpdk.conf")), 3, "%s", err);
+	cr_assert_eq(run_file(&c, err, sizeof(err), cfx_path("dpdk.conf")), 3, "%s", err);
 	cr_assert_eq(c.backend, RELAY_BACKEND_DPDK);
 	cr_assert_eq(c.idle, DP_ETHDEV_IDLE_POLL);
 	cr_assert(c.eal_hugepages);
@@ -284,7 +235,7 @@ Test(config, dpdk_ports_from_the_file)
 
 	/* Defaults: the socket backend, idle workers sleep, no hugepages, no port. */
 	write_minimal("min.conf", "");
-	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("min.conf")), 3, "%s", err);
+	cr_assert_eq(run_file(&c, err, sizeof(err), cfx_path("min.conf")), 3, "%s", err);
 	cr_assert_eq(c.backend, RELAY_BACKEND_SOCKET);
 	cr_assert_eq(c.idle, DP_ETHDEV_IDLE_SLEEP);
 	cr_assert_not(c.eal_hugepages);
@@ -298,7 +249,7 @@ Test(config, dpdk_flags_override_the_file)
 	struct relay_config c;
 	char err[RELAY_CONFIG_ERR_MAX] = "";
 	const char *argv[] = {
-		"postern-relay", "-c", path_of("dpdkf.conf"), "--backend", "dpdk",
+		"postern-relay", "-c", cfx_path("dpdkf.conf"), "--backend", "dpdk",
 		"--dpdk-port", "net_ring0;address=10.77.3.1/24;gateway=10.77.3.254;mtu=1400",
 		"--dpdk-port", "net_null0;address=fd77:3::1/64;address=10.77.4.1/24",
 		"--dpdk-idle", "sleep", NULL,
@@ -351,7 +302,7 @@ Test(config, control_plane_settings)
 		char err[RELAY_CONFIG_ERR_MAX] = "";
 
 		write_minimal("ctl.conf", control_cases[i].text);
-		cr_assert_eq(run_file(&c, err, sizeof(err), path_of("ctl.conf")), 3, "case %u: %s",
+		cr_assert_eq(run_file(&c, err, sizeof(err), cfx_path("ctl.conf")), 3, "case %u: %s",
 			     i, err);
 		cr_assert_str_eq(c.control_socket, control_cases[i].socket, "case %u", i);
 		cr_assert_str_eq(c.control_group, control_cases[i].group, "case %u", i);
@@ -367,9 +318,9 @@ Test(config, control_plane_flags_override_the_file)
 	struct relay_config c;
 	char err[RELAY_CONFIG_ERR_MAX] = "";
 	const char *argv[] = {
-		"postern-relay", "-c", path_of("ctlf.conf"), "--control-socket", "/tmp/q.sock",
-		"--control-group", "0", "--metrics-listen", "off", "--metrics-allow-public", "false",
-		NULL,
+		"postern-relay", "-c", cfx_path("ctlf.conf"), "--control-socket",
+		"/tmp/q.sock", "--control-group", "0", "--metrics-listen", "off",
+		"--metrics-allow-public", "false", NULL,
 	};
 
 	write_minimal("ctlf.conf", "control_socket = \"/tmp/p.sock\";\n"
@@ -530,11 +481,11 @@ ParameterizedTest(unsigned *i, config, bad_file_names_file_line_and_setting)
 	char err[RELAY_CONFIG_ERR_MAX] = "", where[256];
 	int stage;
 
-	write_file("bad.conf", 0644, "# postern-relay\n# a bad case\n%s", bad_files[*i].text);
-	stage = run_file(&c, err, sizeof(err), path_of("bad.conf"));
+	cfx_write("bad.conf", 0644, "# postern-relay\n# a bad case\n%s", bad_files[*i].text);
+	stage = run_file(&c, err, sizeof(err), cfx_path("bad.conf"));
 	cr_assert_eq(stage, 1, "case %u (%s) got to stage %d: %s", *i, bad_files[*i].text,
 		     stage, err);
-	snprintf(where, sizeof(where), "%s:%u: ", path_of("bad.conf"), bad_files[*i].line);
+	snprintf(where, sizeof(where), "%s:%u: ", cfx_path("bad.conf"), bad_files[*i].line);
 	cr_assert(strncmp(err, where, strlen(where)) == 0, "case %u: '%s' does not start with '%s'",
 		  *i, err, where);
 	cr_assert(strstr(err, bad_files[*i].msg), "case %u: '%s' lacks '%s'", *i, err,
@@ -603,7 +554,7 @@ static char *with_dir(const char *s)
 	cr_assert_not_null(out);
 	while (*s) {
 		if (!strncmp(s, "{D}", 3)) {
-			o = stpcpy(o, dir);
+			o = stpcpy(o, cfx_dir);
 			s += 3;
 		} else {
 			*o++ = *s++;
@@ -621,10 +572,10 @@ Test(config, refuses_unsafe_or_missing_secrets)
 		int stage;
 
 		text = with_dir(bad_secrets[i].text);
-		write_file("secret.conf", 0644, "%s", text);
+		cfx_write("secret.conf", 0644, "%s", text);
 		free(text);
 		want = with_dir(bad_secrets[i].msg);
-		stage = run_file(&c, err, sizeof(err), path_of("secret.conf"));
+		stage = run_file(&c, err, sizeof(err), cfx_path("secret.conf"));
 		cr_assert(stage == 1 || stage == 2, "%s: accepted", bad_secrets[i].name);
 		cr_assert(strstr(err, want), "%s: '%s' lacks '%s'", bad_secrets[i].name, err, want);
 		cr_assert_eq(c.params.static_priv[0] | c.params.static_priv[31], 0,
@@ -639,7 +590,7 @@ Test(config, missing_file_is_named)
 	struct relay_config c;
 	char err[RELAY_CONFIG_ERR_MAX] = "";
 
-	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("absent.conf")), 1);
+	cr_assert_eq(run_file(&c, err, sizeof(err), cfx_path("absent.conf")), 1);
 	cr_assert(strstr(err, "absent.conf: cannot read the configuration: No such file"), "%s",
 		  err);
 	relay_config_free(&c);
@@ -650,7 +601,7 @@ Test(config, flags_override_the_file)
 	struct relay_config c;
 	char err[RELAY_CONFIG_ERR_MAX] = "", text[DP_ADDR_TEXT_MAX];
 	const char *argv[] = {
-		"postern-relay", "--workers", "3", "-c", path_of("over.conf"),
+		"postern-relay", "--workers", "3", "-c", cfx_path("over.conf"),
 		"--listen", "127.0.0.2:4000", "--io", "uring", "--listen", "[::1]:4001",
 		"--max-sessions", "77", "--suite", "aesgcm", "--log-level", "warn",
 		"--drain-ms", "0", "--stats-file", "/tmp/x.json", "--eal-arg", "--no-telemetry",
@@ -686,12 +637,12 @@ Test(config, flags_alone_without_a_file)
 	struct relay_config c;
 	char err[RELAY_CONFIG_ERR_MAX] = "", trust[KEYS_TEXT_LEN + 2];
 	const char *argv[] = {
-		"postern-relay", "--private-key", path_of("relay.key"), "--trust", trust,
+		"postern-relay", "--private-key", cfx_path("relay.key"), "--trust", trust,
 		"--trust", trusted_text, "--revoked", "00112233445566778899AABBCCDDEEFF",
 		"--workers", "1", NULL,
 	};
 
-	snprintf(trust, sizeof(trust), "@%s", path_of("control2.pub"));
+	snprintf(trust, sizeof(trust), "@%s", cfx_path("control2.pub"));
 	cr_assert_eq(run(&c, err, sizeof(err), (int)(sizeof(argv) / sizeof(argv[0]) - 1), argv), 3,
 		     "%s", err);
 	cr_assert_null(c.file);
@@ -707,14 +658,14 @@ Test(config, replaced_key_files_are_not_read)
 	struct relay_config c;
 	char err[RELAY_CONFIG_ERR_MAX] = "", trust[KEYS_TEXT_LEN + 2];
 	const char *argv[] = {
-		"postern-relay", "-c", path_of("replaced.conf"), "--trust", trust,
-		"--private-key", path_of("relay.key"), NULL,
+		"postern-relay", "-c", cfx_path("replaced.conf"), "--trust", trust,
+		"--private-key", cfx_path("relay.key"), NULL,
 	};
 
-	write_file("replaced.conf", 0644,
-		   "private_key = \"/nonexistent/relay.key\";\n"
-		   "trusted_keys = [ \"@/nonexistent/control.pub\" ];\n");
-	snprintf(trust, sizeof(trust), "@%s", path_of("control2.pub"));
+	cfx_write("replaced.conf", 0644,
+		  "private_key = \"/nonexistent/relay.key\";\n"
+		  "trusted_keys = [ \"@/nonexistent/control.pub\" ];\n");
+	snprintf(trust, sizeof(trust), "@%s", cfx_path("control2.pub"));
 	cr_assert_eq(run(&c, err, sizeof(err), 7, argv), 3, "%s", err);
 	cr_assert_eq(c.n_trusted, 1);
 	relay_config_free(&c);
@@ -763,7 +714,7 @@ Test(config, bad_flags_name_the_flag_and_value)
 	for (unsigned i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++) {
 		struct relay_config c;
 		char err[RELAY_CONFIG_ERR_MAX] = "";
-		const char *argv[10] = { "postern-relay", "-c", path_of("min.conf") };
+		const char *argv[10] = { "postern-relay", "-c", cfx_path("min.conf") };
 		int argc = 3, stage;
 
 		write_minimal("min.conf", "");
@@ -820,13 +771,13 @@ Test(config, printed_config_reads_back_the_same)
 		      "stats_file = \"/tmp/s.json\";\nlog_level = \"error\";\n"
 		      "control_socket = \"/tmp/c.sock\";\ncontrol_group = \"root\";\n"
 		      "metrics_listen = \"[::]:9\";\nmetrics_allow_public = true;\n");
-	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("src.conf")), 3, "%s", err);
+	cr_assert_eq(run_file(&c, err, sizeof(err), cfx_path("src.conf")), 3, "%s", err);
 	out = open_memstream(&printed, &len);
 	cr_assert_eq(relay_config_print(&c, out), 0);
 	fclose(out);
 	cr_assert_null(strstr(printed, "psk ="), "no secret is printed");
-	write_file("printed.conf", 0644, "%s", printed);
-	cr_assert_eq(run_file(&again, err, sizeof(err), path_of("printed.conf")), 3,
+	cfx_write("printed.conf", 0644, "%s", printed);
+	cr_assert_eq(run_file(&again, err, sizeof(err), cfx_path("printed.conf")), 3,
 		     "%s\n%s", err, printed);
 	cr_assert_eq(again.n_listen, c.n_listen);
 	cr_assert(pkt_addr_equal(&again.listen[1], &c.listen[1]));
@@ -850,7 +801,7 @@ Test(config, printed_config_reads_back_the_same)
 	/* "off" and the absent group read back too. */
 	write_minimal("src2.conf", "metrics_listen = \"off\";\n");
 	relay_config_free(&again);
-	cr_assert_eq(run_file(&again, err, sizeof(err), path_of("src2.conf")), 3, "%s", err);
+	cr_assert_eq(run_file(&again, err, sizeof(err), cfx_path("src2.conf")), 3, "%s", err);
 	out = open_memstream(&printed, &len);
 	cr_assert_eq(relay_config_print(&again, out), 0);
 	fclose(out);
@@ -876,12 +827,12 @@ Test(config, printed_dpdk_config_reads_back_the_same)
 		      "    addresses = [ \"10.77.1.1/24\", \"fd77::1/64\" ];\n"
 		      "    gateway = [ \"fd77::fe\", \"10.77.1.254\" ]; mtu = 1400; },\n"
 		      "  { device = \"net_null0\"; addresses = \"10.77.2.1/24\"; } ); };\n");
-	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("dsrc.conf")), 3, "%s", err);
+	cr_assert_eq(run_file(&c, err, sizeof(err), cfx_path("dsrc.conf")), 3, "%s", err);
 	out = open_memstream(&printed, &len);
 	cr_assert_eq(relay_config_print(&c, out), 0);
 	fclose(out);
-	write_file("dprinted.conf", 0644, "%s", printed);
-	cr_assert_eq(run_file(&again, err, sizeof(err), path_of("dprinted.conf")), 3,
+	cfx_write("dprinted.conf", 0644, "%s", printed);
+	cr_assert_eq(run_file(&again, err, sizeof(err), cfx_path("dprinted.conf")), 3,
 		     "%s\n%s", err, printed);
 	cr_assert_eq(again.backend, RELAY_BACKEND_DPDK);
 	cr_assert_eq(again.idle, DP_ETHDEV_IDLE_POLL);
@@ -907,15 +858,15 @@ Test(config, include_is_relative_to_the_file)
 	struct relay_config c;
 	char err[RELAY_CONFIG_ERR_MAX] = "";
 
-	write_file("limits.inc", 0644, "limits = { max_sessions = 42; };\n");
+	cfx_write("limits.inc", 0644, "limits = { max_sessions = 42; };\n");
 	write_minimal("inc.conf", "@include \"limits.inc\"\n");
 	cr_assert_eq(chdir("/"), 0);
-	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("inc.conf")), 3, "%s", err);
+	cr_assert_eq(run_file(&c, err, sizeof(err), cfx_path("inc.conf")), 3, "%s", err);
 	cr_assert_eq(c.max_sessions, 42);
 	relay_config_free(&c);
 
-	write_file("limits.inc", 0644, "limits = { max_sessions = -4; };\n");
-	cr_assert_eq(run_file(&c, err, sizeof(err), path_of("inc.conf")), 1);
+	cfx_write("limits.inc", 0644, "limits = { max_sessions = -4; };\n");
+	cr_assert_eq(run_file(&c, err, sizeof(err), cfx_path("inc.conf")), 1);
 	cr_assert(strstr(err, "limits.inc:1: limits.max_sessions:"), "the included file is "
 		  "named: %s", err);
 	relay_config_free(&c);

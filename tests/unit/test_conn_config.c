@@ -4,155 +4,52 @@
  * order of strength; each bad value refused naming where it came from;
  * public listeners refused unless asked for; the grant and identity checked.
  */
-#define _GNU_SOURCE	/* vasprintf, nftw, open_memstream */
+#define _GNU_SOURCE	/* open_memstream */
 
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "crypto/keys.h"
 #include "crypto/token.h"
 #include "endpoint/conn_config.h"
 
+#include "cfg_fixture.h"
+
 #define GW_FP "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
-static char dir[64];
 static uint8_t priv[KEYS_LEN], pub[KEYS_LEN], signer[KEYS_LEN];
 static char relay_pub_text[KEYS_TEXT_LEN + 1];
 static uint8_t agent_fp[GW_CONFIG_FP_LEN];
 
-static const char *path_of(const char *name)
-{
-	static char p[32][128];
-	static unsigned next;
-	char *out = p[next++ % 32];
-
-	snprintf(out, sizeof(p[0]), "%s/%s", dir, name);
-	return out;
-}
-
-static void write_file(const char *name, mode_t mode, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void write_file(const char *name, mode_t mode, const char *fmt, ...)
-{
-	const char *path = path_of(name);
-	char *text;
-	va_list ap;
-	int fd, n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
-	va_end(ap);
-	cr_assert(n >= 0);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	cr_assert(fd >= 0, "create %s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, text, (size_t)n), n);
-	cr_assert_eq(fchmod(fd, mode), 0);
-	close(fd);
-	free(text);
-}
-
-static void save_token(const char *name, enum token_role role, const char *tunnel,
-		       const uint8_t key[KEYS_LEN])
-{
-	struct token tok = { .role = role, .n_tunnels = 1 };
-	uint8_t buf[TOKEN_MAX_LEN];
-	char text[TOKEN_TEXT_MAX + 1];
-	size_t len;
-
-	cr_assert_eq(token_generate_id(tok.id), 0);
-	tok.not_before = (uint64_t)time(NULL) - 60;
-	tok.expiry = (uint64_t)time(NULL) + 3600;
-	memcpy(tok.endpoint_pub, key, KEYS_LEN);
-	snprintf(tok.tenant, sizeof(tok.tenant), "acme");
-	snprintf(tok.tunnels[0], sizeof(tok.tunnels[0]), "%s", tunnel);
-	cr_assert_eq(token_encode_signed(&tok, signer, buf, sizeof(buf), &len), 0);
-	cr_assert_eq(token_to_text(buf, len, text, sizeof(text)), 0);
-	write_file(name, 0600, "%s\n", text);
-}
-
-static void save_identity(const char *cert_name, const char *key_name,
-			  uint8_t fp[GW_CONFIG_FP_LEN])
-{
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	X509 *x = X509_new();
-	unsigned char *der = NULL;
-	X509_NAME *name;
-	BIO *b;
-	int n;
-
-	cr_assert(k && x);
-	cr_assert(X509_set_version(x, 2));
-	cr_assert(ASN1_INTEGER_set(X509_get_serialNumber(x), 9));
-	cr_assert(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
-	cr_assert(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
-	cr_assert(X509_set_pubkey(x, k));
-	name = X509_get_subject_name(x);
-	cr_assert(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					     (const unsigned char *)"agent", -1, -1, 0));
-	cr_assert(X509_set_issuer_name(x, name));
-	cr_assert(X509_sign(x, k, EVP_sha256()) > 0);
-	b = BIO_new_file(path_of(cert_name), "w");
-	cr_assert(b && PEM_write_bio_X509(b, x));
-	BIO_free(b);
-	b = BIO_new_file(path_of(key_name), "w");
-	cr_assert(b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL));
-	BIO_free(b);
-	cr_assert_eq(chmod(path_of(key_name), 0600), 0);
-	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	cr_assert_gt(n, 0);
-	cr_assert(EVP_Digest(der, (size_t)n, fp, NULL, EVP_sha256(), NULL));
-	OPENSSL_free(der);
-	X509_free(x);
-	EVP_PKEY_free(k);
-}
-
 static void setup(void)
 {
 	uint8_t relay_priv[KEYS_LEN], relay_pub[KEYS_LEN];
-	char text[KEYS_TEXT_LEN + 1];
 
-	strcpy(dir, "/tmp/postern-connconf-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	cfx_setup("connconf");
 	cr_assert_eq(keys_generate(priv), 0);
 	cr_assert_eq(keys_public_x25519(priv, pub), 0);
 	cr_assert_eq(keys_generate(signer), 0);
 	cr_assert_eq(keys_generate(relay_priv), 0);
 	cr_assert_eq(keys_public_x25519(relay_priv, relay_pub), 0);
 	keys_to_text(relay_pub, relay_pub_text);
-	write_file("relay.pub", 0644, "%s\n", relay_pub_text);
-	keys_to_text(priv, text);
-	write_file("agent.key", 0600, "%s\n", text);
-	save_token("crm.grant", TOKEN_ROLE_AGENT, "crm", pub);
-	save_token("any.grant", TOKEN_ROLE_AGENT, TOKEN_TUNNEL_ANY, pub);
-	save_token("gateway.token", TOKEN_ROLE_GATEWAY, "crm", pub);
-	save_identity("agent.crt", "agent.pem", agent_fp);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
+	cfx_save_key("relay.pub", relay_pub, 0644);
+	cfx_save_key("agent.key", priv, 0600);
+	cfx_save_token("crm.grant", signer, TOKEN_ROLE_AGENT, "crm", pub, 3600, 0600);
+	cfx_save_token("any.grant", signer, TOKEN_ROLE_AGENT, TOKEN_TUNNEL_ANY, pub, 3600, 0600);
+	cfx_save_token("gateway.token", signer, TOKEN_ROLE_GATEWAY, "crm", pub, 3600, 0600);
+	cfx_save_identity("agent.crt", "agent.pem", 0600, CFX_P256, agent_fp);
 }
 
 static void teardown(void)
 {
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	cfx_teardown();
 }
 
 TestSuite(conn_config, .init = setup, .fini = teardown);
@@ -160,17 +57,17 @@ TestSuite(conn_config, .init = setup, .fini = teardown);
 /* Everything a connector needs except listen, in the file (lines 1..7). */
 static void write_base(const char *name, const char *extra)
 {
-	write_file(name, 0644,
-		   "relays = ( { address = \"relay.example.net:51820\"; public_key = \"%s\"; } );\n"
-		   "private_key = \"%s\";\n"
-		   "grant = \"%s\";\n"
-		   "tunnel = \"crm\";\n"
-		   "gateway_fingerprint = \"" GW_FP "\";\n"
-		   "certificate = \"%s\";\n"
-		   "certificate_key = \"%s\";\n"
-		   "%s",
-		   relay_pub_text, path_of("agent.key"), path_of("crm.grant"), path_of("agent.crt"),
-		   path_of("agent.pem"), extra);
+	cfx_write(name, 0644,
+		  "relays = ( { address = \"relay.example.net:51820\"; public_key = \"%s\"; } );\n"
+		  "private_key = \"%s\";\n"
+		  "grant = \"%s\";\n"
+		  "tunnel = \"crm\";\n"
+		  "gateway_fingerprint = \"" GW_FP "\";\n"
+		  "certificate = \"%s\";\n"
+		  "certificate_key = \"%s\";\n"
+		  "%s",
+		  relay_pub_text, cfx_path("agent.key"), cfx_path("crm.grant"),
+		  cfx_path("agent.crt"), cfx_path("agent.pem"), extra);
 }
 
 /* Parse @argv (NULL-terminated, without the program) and load with @envp. */
@@ -192,33 +89,33 @@ static int load(struct conn_config *c, const char *const *argv, char *const *env
 
 Test(conn_config, a_full_file_fills_every_setting)
 {
-	const char *argv[] = { "-c", path_of("full.conf"), NULL };
+	const char *argv[] = { "-c", cfx_path("full.conf"), NULL };
 	char err[CONN_CONFIG_ERR_MAX] = "", fp[GW_CONFIG_FP_HEX_LEN + 1];
 	const struct sockaddr_in6 *in6;
 	const struct sockaddr_in *in;
 	struct conn_config c;
 
-	write_file("full.conf", 0644,
-		   "relays = (\n"
-		   "  { address = \"192.0.2.1:51820\"; public_key = \"%s\"; },\n"
-		   "  { address = \"relay.example.net:51820\"; public_key = \"@%s\"; }\n"
-		   ");\n"
-		   "private_key = \"%s\";\n"
-		   "grant = \"%s\";\n"
-		   "tunnel = \"crm\";\n"
-		   "gateway_fingerprint = \"" GW_FP "\";\n"
-		   "certificate = \"%s\";\n"
-		   "certificate_key = \"%s\";\n"
-		   "listen = (\n"
-		   "  { route = \"db\"; address = \"127.0.0.1:15432\"; },\n"
-		   "  { route = \"fs\"; address = \"[::1]:15433\"; }\n"
-		   ");\n"
-		   "listen_public = false;\n"
-		   "log_level = \"warn\";\n",
-		   relay_pub_text, path_of("relay.pub"), path_of("agent.key"), path_of("crm.grant"),
-		   path_of("agent.crt"), path_of("agent.pem"));
+	cfx_write("full.conf", 0644,
+		  "relays = (\n"
+		  "  { address = \"192.0.2.1:51820\"; public_key = \"%s\"; },\n"
+		  "  { address = \"relay.example.net:51820\"; public_key = \"@%s\"; }\n"
+		  ");\n"
+		  "private_key = \"%s\";\n"
+		  "grant = \"%s\";\n"
+		  "tunnel = \"crm\";\n"
+		  "gateway_fingerprint = \"" GW_FP "\";\n"
+		  "certificate = \"%s\";\n"
+		  "certificate_key = \"%s\";\n"
+		  "listen = (\n"
+		  "  { route = \"db\"; address = \"127.0.0.1:15432\"; },\n"
+		  "  { route = \"fs\"; address = \"[::1]:15433\"; }\n"
+		  ");\n"
+		  "listen_public = false;\n"
+		  "log_level = \"warn\";\n",
+		  relay_pub_text, cfx_path("relay.pub"), cfx_path("agent.key"),
+		  cfx_path("crm.grant"), cfx_path("agent.crt"), cfx_path("agent.pem"));
 	cr_assert_eq(load(&c, argv, NULL, err, sizeof(err)), 0, "%s", err);
-	cr_expect_str_eq(c.file, path_of("full.conf"));
+	cr_expect_str_eq(c.file, cfx_path("full.conf"));
 	cr_expect_eq(c.n_relays, 2u);
 	cr_expect_str_eq(c.relays[1].host, "relay.example.net");
 	cr_expect_eq(memcmp(c.relays[0].public_key, c.relays[1].public_key, KEYS_LEN), 0);
@@ -250,8 +147,8 @@ Test(conn_config, a_full_file_fills_every_setting)
 
 Test(conn_config, flags_beat_environment_beats_file)
 {
-	const char *file_only[] = { "-c", path_of("p.conf"), NULL };
-	const char *with_flags[] = { "-c", path_of("p.conf"), "--tunnel", "flag-t", "--listen",
+	const char *file_only[] = { "-c", cfx_path("p.conf"), NULL };
+	const char *with_flags[] = { "-c", cfx_path("p.conf"), "--tunnel", "flag-t", "--listen",
 				     "f=127.0.0.1:3", "--log-level", "debug", NULL };
 	char *env[] = { "POSTERN_TUNNEL=env-t", "POSTERN_LISTEN= e1=127.0.0.1:1\te2=[::1]:2 ",
 			"HOME=/root", NULL };
@@ -305,10 +202,10 @@ Test(conn_config, flags_and_environment_alone_suffice)
 	struct conn_config c;
 
 	snprintf(relay, sizeof(relay), "192.0.2.1:51820,%s", relay_pub_text);
-	snprintf(key, sizeof(key), "POSTERN_PRIVATE_KEY=%s", path_of("agent.key"));
-	snprintf(grant, sizeof(grant), "POSTERN_GRANT=%s", path_of("any.grant"));
-	snprintf(cert, sizeof(cert), "POSTERN_CERTIFICATE=%s", path_of("agent.crt"));
-	snprintf(ckey, sizeof(ckey), "POSTERN_CERTIFICATE_KEY=%s", path_of("agent.pem"));
+	snprintf(key, sizeof(key), "POSTERN_PRIVATE_KEY=%s", cfx_path("agent.key"));
+	snprintf(grant, sizeof(grant), "POSTERN_GRANT=%s", cfx_path("any.grant"));
+	snprintf(cert, sizeof(cert), "POSTERN_CERTIFICATE=%s", cfx_path("agent.crt"));
+	snprintf(ckey, sizeof(ckey), "POSTERN_CERTIFICATE_KEY=%s", cfx_path("agent.pem"));
 
 	/* The second relay's key is bad: the flag is named. */
 	cr_expect_eq(load(&c, argv, env, err, sizeof(err)), -EINVAL);
@@ -333,13 +230,13 @@ Test(conn_config, postern_config_names_the_file_and_c_overrides_it)
 {
 	char env_file[256];
 	char *env[] = { env_file, NULL };
-	const char *argv[] = { "-c", path_of("b.conf"), NULL };
+	const char *argv[] = { "-c", cfx_path("b.conf"), NULL };
 	char err[CONN_CONFIG_ERR_MAX] = "";
 	struct conn_config c;
 
 	write_base("a.conf", "listen = ( { route = \"a\"; address = \"127.0.0.1:1\"; } );\n");
 	write_base("b.conf", "listen = ( { route = \"b\"; address = \"127.0.0.1:1\"; } );\n");
-	snprintf(env_file, sizeof(env_file), "POSTERN_CONFIG=%s", path_of("a.conf"));
+	snprintf(env_file, sizeof(env_file), "POSTERN_CONFIG=%s", cfx_path("a.conf"));
 	cr_assert_eq(load(&c, NULL, env, err, sizeof(err)), 0, "%s", err);
 	cr_expect_str_eq(c.listen[0].route, "a");
 	conn_config_free(&c);
@@ -366,7 +263,7 @@ Test(conn_config, listeners_outside_loopback_need_listen_public)
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char extra[256], err[CONN_CONFIG_ERR_MAX] = "", want[512];
-		const char *argv[] = { "-c", path_of("l.conf"), NULL, NULL, NULL };
+		const char *argv[] = { "-c", cfx_path("l.conf"), NULL, NULL, NULL };
 		struct conn_config c;
 
 		snprintf(extra, sizeof(extra),
@@ -381,7 +278,7 @@ Test(conn_config, listeners_outside_loopback_need_listen_public)
 		cr_expect_eq(load(&c, argv, NULL, err, sizeof(err)), -EINVAL, "%s", cases[i].addr);
 		snprintf(want, sizeof(want), "%s:9: listen 'db=%s': not a loopback address: anyone "
 			 "who can reach it gets this connector's access to route 'db'; set "
-			 "listen_public = true", path_of("l.conf"), cases[i].addr);
+			 "listen_public = true", cfx_path("l.conf"), cases[i].addr);
 		cr_expect(!strncmp(err, want, strlen(want)), "\n got: %s\nwant: %s", err, want);
 		conn_config_free(&c);
 
@@ -456,7 +353,7 @@ Test(conn_config, bad_values_name_where_they_came_from)
 		if (cases[i].file) {
 			write_base("bad.conf", cases[i].file);
 			argv[k++] = "-c";
-			argv[k++] = path_of("bad.conf");
+			argv[k++] = cfx_path("bad.conf");
 		}
 		if (cases[i].flag) {
 			argv[k++] = cases[i].flag;
@@ -465,7 +362,7 @@ Test(conn_config, bad_values_name_where_they_came_from)
 		for (const char *p = cases[i].msg; *p && n < sizeof(want) - 200; p++) {
 			if (p[0] == '%' && p[1] == 'F') {
 				n += (size_t)snprintf(want + n, sizeof(want) - n, "%s",
-						      path_of("bad.conf"));
+						      cfx_path("bad.conf"));
 				p++;
 			} else {
 				want[n++] = *p;
@@ -497,8 +394,8 @@ Test(conn_config, grant_and_identity_are_checked)
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *argv[] = { "-c",	   path_of("g.conf"),
-				       "--grant",  path_of(cases[i].grant),
+		const char *argv[] = { "-c",	   cfx_path("g.conf"),
+				       "--grant",  cfx_path(cases[i].grant),
 				       "--tunnel", cases[i].tunnel,
 				       "--listen", "x=127.0.0.1:1",
 				       NULL };
@@ -519,9 +416,9 @@ Test(conn_config, grant_and_identity_are_checked)
 
 Test(conn_config, print_shows_the_agent_fingerprint_and_no_secret)
 {
-	const char *argv[] = { "-c", path_of("pr.conf"), NULL };
+	const char *argv[] = { "-c", cfx_path("pr.conf"), NULL };
 	char err[CONN_CONFIG_ERR_MAX] = "", fp[GW_CONFIG_FP_HEX_LEN + 1], key[KEYS_TEXT_LEN + 1];
-	const char *again_argv[] = { "-c", path_of("printed.conf"), NULL };
+	const char *again_argv[] = { "-c", cfx_path("printed.conf"), NULL };
 	struct conn_config c, again;
 	size_t len;
 	char *text;
@@ -538,7 +435,7 @@ Test(conn_config, print_shows_the_agent_fingerprint_and_no_secret)
 	cr_expect(strstr(text, fp), "the fingerprint gateways list:\n%s", text);
 	keys_to_text(priv, key);
 	cr_expect_null(strstr(text, key), "never the private key");
-	write_file("printed.conf", 0644, "%s", text);
+	cfx_write("printed.conf", 0644, "%s", text);
 	cr_assert_eq(load(&again, again_argv, NULL, err, sizeof(err)), 0, "%s\n%s", err, text);
 	cr_expect_str_eq(again.listen[0].address, "127.0.0.1:15432");
 	cr_expect_str_eq(again.tunnel, "crm");

@@ -4,139 +4,33 @@
  * fingerprint connectors pin, and every bad value or file is refused with
  * one line naming the file, the line and the setting.
  */
-#define _GNU_SOURCE	/* vasprintf, nftw, open_memstream */
+#define _GNU_SOURCE	/* open_memstream */
 
 #include <criterion/criterion.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "crypto/keys.h"
 #include "crypto/token.h"
 #include "endpoint/gw_config.h"
 
-static char dir[64];
+#include "cfg_fixture.h"
+
 static uint8_t gw_priv[KEYS_LEN], gw_pub[KEYS_LEN], signer[KEYS_LEN];
 static char relay_pub_text[KEYS_TEXT_LEN + 1];
 static uint8_t gw_fp[GW_CONFIG_FP_LEN];
 static char agent_hex[GW_CONFIG_FP_HEX_LEN + 1];
-
-static const char *path_of(const char *name)
-{
-	static char p[16][128];
-	static unsigned next;
-	char *out = p[next++ % 16];
-
-	snprintf(out, sizeof(p[0]), "%s/%s", dir, name);
-	return out;
-}
-
-static void write_file(const char *name, mode_t mode, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void write_file(const char *name, mode_t mode, const char *fmt, ...)
-{
-	const char *path = path_of(name);
-	char *text;
-	va_list ap;
-	int fd, n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
-	va_end(ap);
-	cr_assert(n >= 0);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	cr_assert(fd >= 0, "create %s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, text, (size_t)n), n);
-	cr_assert_eq(fchmod(fd, mode), 0);
-	close(fd);
-	free(text);
-}
-
-static void save_key(const char *name, const uint8_t key[KEYS_LEN], mode_t mode)
-{
-	char text[KEYS_TEXT_LEN + 1];
-
-	keys_to_text(key, text);
-	write_file(name, mode, "%s\n", text);
-}
-
-/* A token for @pub, signed by the test's control-plane key, as posternctl writes it. */
-static void save_token(const char *name, enum token_role role, const char *tunnel,
-		       const uint8_t pub[KEYS_LEN], int64_t expiry_from_now, mode_t mode)
-{
-	struct token tok = { .role = role, .n_tunnels = 1 };
-	uint8_t buf[TOKEN_MAX_LEN];
-	char text[TOKEN_TEXT_MAX + 1];
-	size_t len;
-
-	cr_assert_eq(token_generate_id(tok.id), 0);
-	tok.not_before = (uint64_t)time(NULL) - 7200;
-	tok.expiry = (uint64_t)((int64_t)time(NULL) + expiry_from_now);
-	memcpy(tok.endpoint_pub, pub, KEYS_LEN);
-	snprintf(tok.tenant, sizeof(tok.tenant), "acme");
-	snprintf(tok.tunnels[0], sizeof(tok.tunnels[0]), "%s", tunnel);
-	cr_assert_eq(token_encode_signed(&tok, signer, buf, sizeof(buf), &len), 0);
-	cr_assert_eq(token_to_text(buf, len, text, sizeof(text)), 0);
-	write_file(name, mode, "%s\n", text);
-}
-
-/* A self-signed Ed25519 certificate and key, PEM; @fp gets its fingerprint. */
-static void save_identity(const char *cert_name, const char *key_name, mode_t key_mode,
-			  uint8_t fp[GW_CONFIG_FP_LEN])
-{
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	X509 *x = X509_new();
-	unsigned char *der = NULL;
-	X509_NAME *name;
-	BIO *b;
-	int n;
-
-	cr_assert(k && x);
-	cr_assert(X509_set_version(x, 2));
-	cr_assert(ASN1_INTEGER_set(X509_get_serialNumber(x), 7));
-	cr_assert(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
-	cr_assert(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
-	cr_assert(X509_set_pubkey(x, k));
-	name = X509_get_subject_name(x);
-	cr_assert(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					     (const unsigned char *)"postern-test", -1, -1, 0));
-	cr_assert(X509_set_issuer_name(x, name));
-	cr_assert(X509_sign(x, k, NULL) > 0);
-	b = BIO_new_file(path_of(cert_name), "w");
-	cr_assert(b && PEM_write_bio_X509(b, x));
-	BIO_free(b);
-	b = BIO_new_file(path_of(key_name), "w");
-	cr_assert(b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL));
-	BIO_free(b);
-	cr_assert_eq(chmod(path_of(key_name), key_mode), 0);
-	/* The fingerprint computed independently: SHA-256 of the DER SubjectPublicKeyInfo. */
-	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	cr_assert_gt(n, 0);
-	cr_assert(EVP_Digest(der, (size_t)n, fp, NULL, EVP_sha256(), NULL));
-	OPENSSL_free(der);
-	X509_free(x);
-	EVP_PKEY_free(k);
-}
 
 static void setup(void)
 {
 	uint8_t relay_priv[KEYS_LEN], relay_pub[KEYS_LEN], other[KEYS_LEN], other_pub[KEYS_LEN];
 	uint8_t fp[GW_CONFIG_FP_LEN];
 
-	strcpy(dir, "/tmp/postern-gwconf-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	cfx_setup("gwconf");
 	cr_assert_eq(keys_generate(gw_priv), 0);
 	cr_assert_eq(keys_public_x25519(gw_priv, gw_pub), 0);
 	cr_assert_eq(keys_generate(signer), 0);
@@ -145,33 +39,27 @@ static void setup(void)
 	cr_assert_eq(keys_generate(other), 0);
 	cr_assert_eq(keys_public_x25519(other, other_pub), 0);
 	keys_to_text(relay_pub, relay_pub_text);
-	save_key("relay2.pub", relay_pub, 0644);
-	save_key("gateway.key", gw_priv, 0600);
-	save_key("open.key", gw_priv, 0644);
-	save_token("gateway.token", TOKEN_ROLE_GATEWAY, "crm", gw_pub, 86400, 0600);
-	save_token("open.token", TOKEN_ROLE_GATEWAY, "crm", gw_pub, 86400, 0640);
-	save_token("agent.token", TOKEN_ROLE_AGENT, "crm", gw_pub, 86400, 0600);
-	save_token("other.token", TOKEN_ROLE_GATEWAY, "crm", other_pub, 86400, 0600);
-	save_token("expired.token", TOKEN_ROLE_GATEWAY, "crm", gw_pub, -3600, 0600);
-	write_file("garbage.token", 0600, "not a token\n");
-	save_identity("gateway.crt", "gateway.pem", 0600, gw_fp);
-	save_identity("other.crt", "other.pem", 0600, fp);
-	save_identity("open.crt", "open.pem", 0644, fp);
-	save_identity("agent.crt", "agent.pem", 0600, fp);
+	cfx_save_key("relay2.pub", relay_pub, 0644);
+	cfx_save_key("gateway.key", gw_priv, 0600);
+	cfx_save_key("open.key", gw_priv, 0644);
+	cfx_save_token("gateway.token", signer, TOKEN_ROLE_GATEWAY, "crm", gw_pub, 86400, 0600);
+	cfx_save_token("open.token", signer, TOKEN_ROLE_GATEWAY, "crm", gw_pub, 86400, 0640);
+	cfx_save_token("agent.token", signer, TOKEN_ROLE_AGENT, "crm", gw_pub, 86400, 0600);
+	cfx_save_token("other.token", signer, TOKEN_ROLE_GATEWAY, "crm", other_pub, 86400, 0600);
+	cfx_save_token("expired.token", signer, TOKEN_ROLE_GATEWAY, "crm", gw_pub, -3600, 0600);
+	cfx_write("garbage.token", 0600, "not a token\n");
+	cfx_save_identity("gateway.crt", "gateway.pem", 0600, CFX_ED25519, gw_fp);
+	cfx_save_identity("other.crt", "other.pem", 0600, CFX_ED25519, fp);
+	cfx_save_identity("open.crt", "open.pem", 0644, CFX_ED25519, fp);
+	cfx_save_identity("agent.crt", "agent.pem", 0600, CFX_ED25519, fp);
 	gw_config_format_fingerprint(fp, agent_hex);
-	write_file("not-pem.crt", 0644, "hello\n");
-	write_file("not-pem.pem", 0600, "hello\n");
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
+	cfx_write("not-pem.crt", 0644, "hello\n");
+	cfx_write("not-pem.pem", 0600, "hello\n");
 }
 
 static void teardown(void)
 {
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	cfx_teardown();
 }
 
 TestSuite(gw_config, .init = setup, .fini = teardown);
@@ -184,27 +72,27 @@ static void write_minimal(const char *name, const char *extra)
 {
 	bool own_routes = !strncmp(extra, "routes", 6);
 
-	write_file(name, 0644,
-		   "relays = ( { address = \"relay.example.net:51820\";\n"		/* 1 */
-		   "             public_key = \"%s\"; } );\n"				/* 2 */
-		   "private_key = \"%s\";\n"						/* 3 */
-		   "token = \"%s\";\n"							/* 4 */
-		   "certificate = \"%s\";\n"						/* 5 */
-		   "certificate_key = \"%s\";\n"					/* 6 */
-		   "agents = [ \"%s\" ];\n"						/* 7 */
-		   "%s%s",
-		   relay_pub_text, path_of("gateway.key"), path_of("gateway.token"),
-		   path_of("gateway.crt"), path_of("gateway.pem"), agent_hex,
-		   own_routes ? "" : "routes = (\n"					/* 8 */
-		   "  { name = \"db\"; upstream = \"tcp://10.1.2.3:5432\"; }\n"		/* 9 */
-		   ");\n",								/* 10 */
-		   extra);
+	cfx_write(name, 0644,
+		  "relays = ( { address = \"relay.example.net:51820\";\n"		/* 1 */
+		  "             public_key = \"%s\"; } );\n"				/* 2 */
+		  "private_key = \"%s\";\n"						/* 3 */
+		  "token = \"%s\";\n"							/* 4 */
+		  "certificate = \"%s\";\n"						/* 5 */
+		  "certificate_key = \"%s\";\n"					/* 6 */
+		  "agents = [ \"%s\" ];\n"						/* 7 */
+		  "%s%s",
+		  relay_pub_text, cfx_path("gateway.key"), cfx_path("gateway.token"),
+		  cfx_path("gateway.crt"), cfx_path("gateway.pem"), agent_hex,
+		  own_routes ? "" : "routes = (\n"					/* 8 */
+		  "  { name = \"db\"; upstream = \"tcp://10.1.2.3:5432\"; }\n"		/* 9 */
+		  ");\n",								/* 10 */
+		  extra);
 }
 
 static int load(struct gw_config *c, const char *name, char *err, size_t errlen)
 {
 	cr_assert_eq(gw_config_init(c), 0);
-	return gw_config_load(c, path_of(name), err, errlen);
+	return gw_config_load(c, cfx_path(name), err, errlen);
 }
 
 Test(gw_config, a_full_configuration_fills_every_setting)
@@ -220,7 +108,7 @@ Test(gw_config, a_full_configuration_fills_every_setting)
 		snprintf(colon + 3 * i, 4, "%c%c%s",
 			 agent_hex[2 * i] == 'a' ? 'A' : agent_hex[2 * i], agent_hex[2 * i + 1],
 			 i + 1 < GW_CONFIG_FP_LEN ? ":" : "");
-	write_file(
+	cfx_write(
 		"full.conf", 0644,
 		"# a gateway\n"
 		"relays = (\n"
@@ -244,8 +132,8 @@ Test(gw_config, a_full_configuration_fills_every_setting)
 		"shutdown_timeout = 12;\n"
 		"audit_log = \"/var/log/postern/audit.log\";\n"
 		"log_level = \"debug\";\n",
-		relay_pub_text, path_of("relay2.pub"), relay_pub_text, path_of("gateway.key"),
-		path_of("gateway.token"), path_of("gateway.crt"), path_of("gateway.pem"),
+		relay_pub_text, cfx_path("relay2.pub"), relay_pub_text, cfx_path("gateway.key"),
+		cfx_path("gateway.token"), cfx_path("gateway.crt"), cfx_path("gateway.pem"),
 		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", colon);
 	cr_assert_eq(load(&c, "full.conf", err, sizeof(err)), 0, "%s", err);
 
@@ -466,13 +354,13 @@ Test(gw_config, bad_values_name_file_line_and_setting)
 		if (cases[i].minimal)
 			write_minimal("bad.conf", text);
 		else
-			write_file("bad.conf", 0644, "%s", text);
+			cfx_write("bad.conf", 0644, "%s", text);
 		cr_expect_eq(load(&c, "bad.conf", err, sizeof(err)), -EINVAL, "case %u", i);
 		if (cases[i].line)
-			snprintf(want, sizeof(want), "%s:%u: %s", path_of("bad.conf"),
+			snprintf(want, sizeof(want), "%s:%u: %s", cfx_path("bad.conf"),
 				 cases[i].line, cases[i].msg);
 		else
-			snprintf(want, sizeof(want), "%s: %s", path_of("bad.conf"), cases[i].msg);
+			snprintf(want, sizeof(want), "%s: %s", cfx_path("bad.conf"), cases[i].msg);
 		cr_expect(!strncmp(err, want, strlen(want)), "case %u:\n got: %s\nwant: %s...", i,
 			  err, want);
 		cr_expect_null(strchr(err, '\n'), "case %u: one line", i);
@@ -485,7 +373,7 @@ Test(gw_config, unknown_setting_without_a_near_name_has_no_suggestion)
 	char err[GW_CONFIG_ERR_MAX] = "";
 	struct gw_config c;
 
-	write_file("bad.conf", 0644, "frobnicate = 1;\n");
+	cfx_write("bad.conf", 0644, "frobnicate = 1;\n");
 	cr_expect_eq(load(&c, "bad.conf", err, sizeof(err)), -EINVAL);
 	cr_expect_null(strstr(err, "did you mean"), "%s", err);
 	gw_config_free(&c);
@@ -498,7 +386,7 @@ Test(gw_config, missing_file)
 
 	cr_expect_eq(load(&c, "nope.conf", err, sizeof(err)), -ENOENT);
 	snprintf(want, sizeof(want), "%s: cannot read the configuration: No such file or directory",
-		 path_of("nope.conf"));
+		 cfx_path("nope.conf"));
 	cr_expect_str_eq(err, want);
 	gw_config_free(&c);
 }
@@ -554,26 +442,27 @@ Test(gw_config, bad_files_are_refused_by_setting_and_file)
 		struct gw_config c;
 		size_t n = 0;
 
-		write_file("files.conf", 0644,
-			   "relays = ( { address = \"relay.example.net:51820\";\n"
-			   "             public_key = \"%s\"; } );\n"
-			   "private_key = \"%s\";\n"
-			   "token = \"%s\";\n"
-			   "certificate = \"%s\";\n"
-			   "certificate_key = \"%s\";\n"
-			   "agents = [ \"%s\" ];\n"
-			   "routes = ( { name = \"db\"; upstream = \"tcp://10.1.2.3:5432\"; } );\n",
-			   relay_pub_text, path_of(cases[i].key ? cases[i].key : "gateway.key"),
-			   path_of(cases[i].token ? cases[i].token : "gateway.token"),
-			   path_of(cases[i].cert ? cases[i].cert : "gateway.crt"),
-			   path_of(cases[i].certkey ? cases[i].certkey : "gateway.pem"), agent_hex);
+		cfx_write("files.conf", 0644,
+			  "relays = ( { address = \"relay.example.net:51820\";\n"
+			  "             public_key = \"%s\"; } );\n"
+			  "private_key = \"%s\";\n"
+			  "token = \"%s\";\n"
+			  "certificate = \"%s\";\n"
+			  "certificate_key = \"%s\";\n"
+			  "agents = [ \"%s\" ];\n"
+			  "routes = ( { name = \"db\"; upstream = \"tcp://10.1.2.3:5432\"; } );\n",
+			  relay_pub_text, cfx_path(cases[i].key ? cases[i].key : "gateway.key"),
+			  cfx_path(cases[i].token ? cases[i].token : "gateway.token"),
+			  cfx_path(cases[i].cert ? cases[i].cert : "gateway.crt"),
+			  cfx_path(cases[i].certkey ? cases[i].certkey : "gateway.pem"),
+			  agent_hex);
 		cr_assert_eq(load(&c, "files.conf", err, sizeof(err)), 0, "case %u: %s", i, err);
 		cr_expect_eq(gw_config_load_files(&c, (uint64_t)time(NULL), err, sizeof(err)),
 			     cases[i].ret, "case %u: %s", i, err);
 		/* Expand %D (the directory) and %P (the gateway's public key). */
 		for (const char *p = cases[i].msg; *p && n < sizeof(msg) - 100; p++) {
 			if (p[0] == '%' && p[1] == 'D') {
-				n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s", dir);
+				n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s", cfx_dir);
 				p++;
 			} else if (p[0] == '%' && p[1] == 'P') {
 				n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s", pub_text);
@@ -583,7 +472,7 @@ Test(gw_config, bad_files_are_refused_by_setting_and_file)
 			}
 		}
 		msg[n] = '\0';
-		snprintf(want, sizeof(want), "%s:%u: %s", path_of("files.conf"), cases[i].line,
+		snprintf(want, sizeof(want), "%s:%u: %s", cfx_path("files.conf"), cases[i].line,
 			 msg);
 		cr_expect(!strncmp(err, want, strlen(want)), "case %u:\n got: %s\nwant: %s...", i,
 			  err, want);
@@ -625,7 +514,7 @@ Test(gw_config, print_shows_what_others_pin_and_no_secret)
 	cr_expect(strstr(text, "# token: tenant acme, tunnels crm; expires 20"), "%s", text);
 
 	/* What it prints is a configuration that loads to the same settings. */
-	write_file("printed.conf", 0644, "%s", text);
+	cfx_write("printed.conf", 0644, "%s", text);
 	cr_assert_eq(load(&again, "printed.conf", err, sizeof(err)), 0, "%s\n%s", err, text);
 	cr_expect_eq(again.n_routes, 2u);
 	cr_expect_str_eq(again.routes[1].argv[1], "a \"quoted\" arg");

@@ -26,6 +26,7 @@
 
 #include "dataplane/eal.h"
 #include "dataplane/ethdev_loop.h"
+#include "relay/metrics.h"
 #include "relay/relay.h"
 #include "relay/worker.h"
 
@@ -633,4 +634,18 @@ void dp_ethdev_l2stats_total(const struct dp_ethdev *s, unsigned port, struct dp
 		for (size_t i = 0; i <= offsetof(struct dp_l2stats, solicit_failed) / 8; i++)
 			dst[i] += src[i];
 	}
+}
+
+void dp_ethdev_metrics(const struct dp_ethdev *s, struct metrics_backend *out)
+{
+	unsigned n = RTE_MIN(s->n_ports, (unsigned)METRICS_MAX_PORTS);
+
+	for (unsigned p = 0; p < n; p++) {
+		struct metrics_port *mp = &out->ports[p];
+
+		snprintf(mp->name, sizeof(mp->name), "%s", s->port[p].info.name);
+		mp->have_device = dp_ethdev_port_stats(s, p, &mp->device) == 0;
+		dp_ethdev_l2stats_total(s, p, &mp->l2);
+	}
+	out->n_ports = n;
 }

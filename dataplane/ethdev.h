@@ -49,7 +49,9 @@
  * queues freed, ports stopped and closed).
  *
  * Threads: everything on the main thread; dp_ethdev_wake_all() from any
- * thread; the stats getters from any thread (values a little stale).
+ * thread; the stats getters from any thread (values a little stale), those
+ * that ask the device (dp_ethdev_port_stats, dp_ethdev_metrics) from one
+ * thread at a time.
  */
 #ifndef POSTERN_DATAPLANE_ETHDEV_H
 #define POSTERN_DATAPLANE_ETHDEV_H
@@ -67,6 +69,7 @@
 struct rte_mempool;
 struct relay;
 struct dp_ethdev;
+struct metrics_backend;
 
 enum dp_ethdev_idle {
 	DP_ETHDEV_IDLE_SLEEP,
@@ -199,5 +202,17 @@ const struct dp_l2stats *dp_ethdev_l2stats(const struct dp_ethdev *s, unsigned w
 
 /* Every worker's layer 2 counters on @port, added up into @sum. */
 void dp_ethdev_l2stats_total(const struct dp_ethdev *s, unsigned port, struct dp_l2stats *sum);
+
+/*
+ * /metrics (relay/metrics.h): fill @out->ports with every port's name, its
+ * device's counters (dp_ethdev_port_stats(); have_device false if the device
+ * would not tell) and its workers' layer 2 counters added up. The workers
+ * pay nothing for it: their counters are plain single-writer fields this
+ * reads as they are (a little stale), and rte_eth_stats_get() runs beside
+ * their bursts. Call it, like dp_ethdev_port_stats(), from one thread only
+ * (the control loop's): some PMDs keep totals of their own in stats_get
+ * (af_packet adds up the kernel's drop counts, which reading resets).
+ */
+void dp_ethdev_metrics(const struct dp_ethdev *s, struct metrics_backend *out);
 
 #endif /* POSTERN_DATAPLANE_ETHDEV_H */

@@ -7,6 +7,7 @@
 #include "dataplane/sock.h"
 
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -26,6 +27,7 @@
 
 #include "dataplane/addr.h"
 #include "dataplane/udpio.h"
+#include "relay/metrics.h"
 #include "relay/relay.h"
 #include "relay/worker.h"
 
@@ -56,6 +58,12 @@ struct sock_worker {
 	int error;
 	struct dp_sock_io_stats final;	/* engine counters, kept after it is gone */
 	char detail[80];
+
+	/* dp_sock_metrics()'s, on lines of their own: the worker never touches them. */
+	struct {
+		uint32_t seen[DP_SOCK_MAX_LISTEN];	/* SK_MEMINFO_DROPS at the last read */
+		uint64_t total[DP_SOCK_MAX_LISTEN];	/* the same, extended to 64 bits */
+	} drops __rte_cache_aligned;
 } __rte_cache_aligned;
 
 struct dp_sock {
@@ -467,6 +475,57 @@ void dp_sock_io_stats(const struct dp_sock *s, unsigned worker, struct dp_sock_i
 	sw = &s->w[worker];
 	io = sw->io;
 	*out = io ? *s->ops->stats(io) : sw->final;
+}
+
+/*
+ * Kernel receive drops: why SO_MEMINFO from the control thread, and not
+ * SO_RXQ_OVFL. Both report the socket's sk_drops, the counter the kernel
+ * bumps when a datagram finds the receive buffer full (or fails its
+ * checksum). SO_RXQ_OVFL delivers it as a cmsg with every datagram: the
+ * kernel builds and copies one cmsg per datagram, each recvmmsg slot needs
+ * control space, a multishot io_uring recvmsg (which does deliver it when
+ * its msghdr has msg_controllen) takes that space out of every provided
+ * buffer, and the engines would parse it per packet — all on the fast path.
+ * It also says nothing while no datagram arrives, so drops stay unseen until
+ * the next one. SO_MEMINFO's SK_MEMINFO_DROPS is the same counter, read with
+ * one getsockopt per socket per scrape, on the control thread: exact
+ * whenever it is read, and free for the workers.
+ */
+static int read_drops(int fd, uint32_t *out)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len))
+		return -errno;
+	if (len < (SK_MEMINFO_DROPS + 1) * sizeof(mem[0]))
+		return -EPROTO;
+	*out = mem[SK_MEMINFO_DROPS];
+	return 0;
+}
+
+void dp_sock_metrics(struct dp_sock *s, struct metrics_backend *out)
+{
+	unsigned n = out->n_sockets;
+
+	for (unsigned w = 0; w < s->n_workers; w++) {
+		struct sock_worker *sw = &s->w[w];
+
+		for (unsigned l = 0; l < s->n_listen && n < METRICS_MAX_SOCKETS; l++) {
+			struct metrics_socket *ms = &out->sockets[n++];
+			uint32_t now = 0;
+
+			/* Unsigned difference: right across the kernel's 32-bit wrap. */
+			if (read_drops(sw->fds[l], &now) == 0) {
+				sw->drops.total[l] += (uint32_t)(now - sw->drops.seen[l]);
+				sw->drops.seen[l] = now;
+			}
+			ms->worker = w;
+			dp_addr_format(&s->listen[l], ms->listen);
+			ms->rx_drops = sw->drops.total[l];
+		}
+	}
+	out->n_sockets = n;
 }
 
 const char *dp_sock_io_detail(const struct dp_sock *s)

@@ -23,7 +23,8 @@
  * hook only while the worker sleeps) or DP_SOCK_IDLE_TIMEOUT_MS passes (the
  * core's timers need ~100 ms granularity): an idle relay uses no CPU.
  *
- * Threads: everything on the main thread; dp_sock_wake_all() from any thread.
+ * Threads: everything on the main thread; dp_sock_wake_all() from any thread;
+ * dp_sock_metrics() from one thread at a time.
  */
 #ifndef POSTERN_DATAPLANE_SOCK_H
 #define POSTERN_DATAPLANE_SOCK_H
@@ -36,6 +37,7 @@
 struct rte_mempool;
 struct relay;
 struct dp_sock;
+struct metrics_backend;
 
 enum dp_sock_io {
 	DP_SOCK_IO_MMSG,
@@ -108,6 +110,20 @@ void dp_sock_destroy(struct dp_sock *s);
 
 /* A copy of worker @worker's engine counters (a little stale while running). */
 void dp_sock_io_stats(const struct dp_sock *s, unsigned worker, struct dp_sock_io_stats *out);
+
+/*
+ * /metrics (relay/metrics.h): append one entry per socket (worker × listen
+ * address, worker-major) to @out->sockets, up to METRICS_MAX_SOCKETS, with
+ * the datagrams the kernel dropped on it since it was opened: its receive
+ * buffer was full (the worker fell behind: raise sock_buf and
+ * net.core.rmem_max, or add workers), or a checksum was bad. Read with
+ * getsockopt(SO_MEMINFO): no cost to the workers. The kernel counts in
+ * 32 bits; each call extends the count to 64, exactly as long as fewer than
+ * 2^32 drops happen between two calls.
+ * Threads: one thread at a time (the control loop's); any time between
+ * dp_sock_create() and dp_sock_destroy().
+ */
+void dp_sock_metrics(struct dp_sock *s, struct metrics_backend *out);
 
 /* The I/O engine in use, after dp_sock_start(): e.g. "uring (multishot)". */
 const char *dp_sock_io_detail(const struct dp_sock *s);

@@ -50,10 +50,12 @@
 #include "relay/log.h"
 
 /*
- * relay/stats.h is not included, so that posternctl can use this header's
- * constants without DPDK's headers; whoever implements ops->stats includes it.
+ * relay/stats.h and relay/metrics.h are not included, so that posternctl can
+ * use this header's constants without DPDK's headers; whoever implements
+ * ops->stats or ops->backend_stats includes them.
  */
 struct relay_stats;
+struct metrics_backend;
 
 enum {
 	CONTROL_MAX_WORKERS = 64,	/* per-worker stats the control plane shows */
@@ -117,6 +119,11 @@ struct control_ops {
 	void *ctx;
 	/* Copy each worker's counters to @per_worker[0..*@n), *@n <= @cap. */
 	int (*stats)(void *ctx, struct relay_stats *per_worker, unsigned cap, unsigned *n);
+	/*
+	 * The dataplane's own counters for /metrics (relay/metrics.h): fill
+	 * @out (zeroed) with the DPDK ports' or the kernel sockets' counters.
+	 */
+	int (*backend_stats)(void *ctx, struct metrics_backend *out);
 	int (*status)(void *ctx, struct control_status *st);
 	/*
 	 * Fill @out[0..*@n) with at most @cap sessions (any order) and set *@total

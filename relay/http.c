@@ -251,6 +251,7 @@ static int serve_metrics(const struct control_ops *ops, const struct control_cou
 			 bool head, char **resp, size_t *resp_len)
 {
 	struct metrics_input in = { .control = cc };
+	struct metrics_backend *backend = NULL;
 	struct relay_stats *per;
 	char *text;
 	size_t len;
@@ -267,9 +268,23 @@ static int serve_metrics(const struct control_ops *ops, const struct control_cou
 	}
 	if (in.n_workers > CONTROL_MAX_WORKERS)
 		in.n_workers = CONTROL_MAX_WORKERS;
+	if (ops->backend_stats) {
+		backend = metrics_backend_alloc();
+		if (!backend) {
+			free(per);
+			return -ENOMEM;
+		}
+		if (ops->backend_stats(ops->ctx, backend)) {
+			free(backend);
+			free(per);
+			return respond_text(500, "stats unavailable\n", head, resp, resp_len);
+		}
+		in.backend = backend;
+	}
 	in.per_worker = per;
 	in.ready = ops->ready && ops->ready(ops->ctx);
 	ret = metrics_render(&in, &text, &len);
+	free(backend);
 	free(per);
 	if (ret)
 		return ret;

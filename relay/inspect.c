@@ -267,7 +267,13 @@ static int kick(struct relay_worker *w, uint64_t id)
 	if (!s)
 		return -ENOENT;
 	session_destroy(w, s);
+	/*
+	 * Two counts of the same event: w->kicked for relay_sessions_kicked()
+	 * (the log line), stats.sessions_kicked for /metrics, which sees a
+	 * worker only through its struct relay_stats. Both are this worker's.
+	 */
 	__atomic_store_n(&w->kicked, w->kicked + 1, __ATOMIC_RELAXED);
+	w->stats.sessions_kicked++;
 	return 0;
 }
 

@@ -121,8 +121,9 @@ int inspect_kick(struct relay *r, uint64_t id, uint32_t timeout_ms);
 /*
  * The worker's side: answer the request posted to @w, if it is still posted.
  * A kick ends the session as any session death does (session_destroy: its
- * channels closed with PEER_GONE toward the other side). @return 1 if it
- * answered, else 0.
+ * channels closed with PEER_GONE toward the other side) and is counted in the
+ * worker's relay_stats.sessions_kicked (/metrics). @return 1 if it answered,
+ * else 0.
  */
 unsigned inspect_answer(struct relay_worker *w);
 

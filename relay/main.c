@@ -48,6 +48,7 @@
 #include "relay/control.h"
 #include "relay/inspect.h"
 #include "relay/log.h"
+#include "relay/metrics.h"
 #include "relay/relay.h"
 #include "relay/reload.h"
 #include "relay/stats.h"
@@ -487,6 +488,18 @@ static int op_stats(void *ctx, struct relay_stats *per_worker, unsigned cap, uns
 	return 0;
 }
 
+/* /metrics: the DPDK ports' or the sockets' counters, read by the backend itself. */
+static int op_backend_stats(void *ctx, struct metrics_backend *out)
+{
+	struct relay_run *run = ctx;
+
+	if (run->ethdev)
+		dp_ethdev_metrics(run->ethdev, out);
+	if (run->backend)
+		dp_sock_metrics(run->backend, out);
+	return 0;
+}
+
 static int op_status(void *ctx, struct control_status *st)
 {
 	struct relay_run *run = ctx;
@@ -661,6 +674,7 @@ static int run_control(struct relay_run *run, const sigset_t *sigs)
 	const struct control_ops ops = {
 		.ctx = run,
 		.stats = op_stats,
+		.backend_stats = op_backend_stats,
 		.status = op_status,
 		.sessions_list = op_sessions_list,
 		.channels_list = op_channels_list,

@@ -81,6 +81,7 @@ struct relay_stats {
 	uint64_t handoff_out, handoff_in;	/* packets passed to / taken from other workers */
 	uint64_t handshakes;		/* completed: RESP sent */
 	uint64_t cookies_sent;
+	uint64_t sessions_kicked;	/* sessions ended by sessions.kick (relay/inspect.h) */
 	uint64_t sessions, channels;	/* live now (gauges) */
 	uint64_t busy_cycles;		/* TSC cycles spent on bursts that had work */
 	uint64_t idle_cycles;

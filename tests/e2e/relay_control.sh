@@ -2,7 +2,8 @@
 # End to end: postern-relay's control plane (docs/control.md) while real
 # traffic flows. posternctl on the control socket reports the sessions and the
 # forwarded packets; /metrics (HTTP on loopback inside the relay's namespace)
-# passes tests/metrics_check.py and counts them too; `posternctl drain` turns
+# passes tests/metrics_check.py and counts them too, the kick below and each
+# worker socket's kernel drops included; `posternctl drain` turns
 # /ready to 503, and the relay exits 0 on its own once the last channel is gone.
 # `posternctl tokens revoke` under traffic ends the revoked agent's flow while a
 # second agent's concurrent flow completes with every payload intact.
@@ -244,6 +245,18 @@ rc=0
 ctl sessions kick "$victim" >/dev/null 2>"$T/kick2.err" || rc=$?
 ((rc == 1)) && grep -q not_found "$T/kick2.err" ||
 	fail "kicking it again: exit $rc, want 1 and not_found: $(cat "$T/kick2.err")"
+# /metrics counts the kick once, on the worker that owned the session; not the refused one.
+[[ $(http /metrics "$T/metrics-kick.txt") == 200 ]] || fail "/metrics after the kick: not 200"
+python3 - "$T/metrics-kick.txt" <<'PY' || fail "/metrics after the kick: see above"
+import re, sys
+kicked = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'postern_relay_sessions_kicked_total\{worker="(\d+)"\} (\d+)$', line)
+    if m:
+        kicked[m.group(1)] = int(m.group(2))
+assert sorted(kicked) == ["0", "1"] and sum(kicked.values()) == 1, kicked
+print(f"ok: /metrics: postern_relay_sessions_kicked_total per worker {kicked}")
+PY
 b0=$(carried "$by_id")
 sleep 1.5
 b1=$(carried "$by_id")
@@ -281,6 +294,19 @@ for line in open(sys.argv[1]):
 before = json.load(open(sys.argv[2]))["total"]["forwarded"]
 assert fwd > 0 and fwd >= before, (fwd, before)
 print(f"ok: /metrics: postern_relay_forwarded_packets_total sums to {fwd:.0f} (stats said {before})")
+PY
+# The socket backend's kernel drops: one series per worker socket, none for DPDK ports.
+python3 - "$T/metrics.txt" <<'PY' || fail "/metrics socket drops: see above"
+import re, sys
+drops = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'postern_socket_rx_drops_total\{worker="(\d+)",listen="([^"]+)"\} (\d+)$', line)
+    if m:
+        drops[(m.group(1), m.group(2))] = int(m.group(3))
+    assert not line.startswith("postern_port_"), line
+want = {("0", "0.0.0.0:51820"), ("1", "0.0.0.0:51820")}
+assert set(drops) == want, drops
+print(f"ok: /metrics: postern_socket_rx_drops_total for both worker sockets: {drops}")
 PY
 [[ $(http /live "$T/live") == 200 ]] || fail "/live: not 200"
 [[ $(http /ready "$T/ready") == 200 && $(cat "$T/ready") == ready* ]] ||

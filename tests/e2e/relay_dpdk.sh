@@ -13,12 +13,15 @@
 #                                                                  10.77.1.1/24, fd77:1::1/64
 #                                                                  via 10.77.1.254, fd77:1::fe
 #
-# Checks: the relay answers ping (IPv4 and IPv6, on-link and routed); agents
-# over IPv4 and IPv6 get every payload back intact (lost 0) through the
-# gateway's session; the kernel's fanout spreads the endpoints over both
-# queues, so both workers receive and channels cross between them (handoffs);
-# the counters balance; SIGTERM exits 0 with every mbuf back in the pool and
-# EAL's runtime directory gone. Usage: relay_dpdk.sh BUILD_DIR
+# Checks: the relay answers ping (IPv4 and IPv6, on-link and routed), and
+# /metrics (loopback, inside the relay's namespace) counts the ARP, neighbour
+# discovery and echo replies; agents over IPv4 and IPv6 get every payload back
+# intact (lost 0) through the gateway's session; the kernel's fanout spreads
+# the endpoints over both queues, so both workers receive and channels cross
+# between them (handoffs); the counters balance, and the port's counters on
+# /metrics hold at least every hop packet the agents and the gateway sent;
+# SIGTERM exits 0 with every mbuf back in the pool and EAL's runtime
+# directory gone. Usage: relay_dpdk.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 
@@ -41,7 +44,7 @@ backend = "dpdk";
 private_key = "$P/relay.key";
 trusted_keys = [ "@$P/control.pub" ];
 control_socket = "$T/relay.sock";
-metrics_listen = "off";
+metrics_listen = "127.0.0.1:9180";
 stats_file = "$T/stats.json";
 drain_ms = 3000;
 eal = { memory_mb = 256; };
@@ -51,6 +54,38 @@ dpdk = {
 };
 EOF
 ctl() { "$B/relay/posternctl" --socket "$T/relay.sock" "$@"; }
+
+# scrape OUT: GET /metrics inside the relay's namespace into OUT, checked by the
+# strict exposition checker.
+scrape() {
+	ip netns exec "$(ns relay)" python3 - "$1" <<'PY' || return 1
+import sys, urllib.request
+r = urllib.request.urlopen("http://127.0.0.1:9180/metrics", timeout=5)
+open(sys.argv[1], "wb").write(r.read())
+PY
+	python3 "$(dirname "$0")/../metrics_check.py" "$1"
+}
+
+# metric FILE EXPR: evaluate the Python expression EXPR over FILE, with
+# m(name, **labels): the sum of the samples of family name whose labels match,
+# and PORT: the name of the relay's port.
+metric() {
+	python3 - "$1" "$2" net_af_packet0 <<'PY'
+import re, sys
+samples = []
+for line in open(sys.argv[1]):
+    m = re.match(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line)
+    if m:
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+        samples.append((m.group(1), labels, float(m.group(3))))
+def m(name, **want):
+    found = [v for n, l, v in samples if n == name and all(l.get(k) == w for k, w in want.items())]
+    assert found, f"no sample {name} {want}"
+    return sum(found)
+PORT = sys.argv[3]
+print(eval(sys.argv[2]))
+PY
+}
 
 "$B/postern-relay" -c "$T/relay.conf" --check-config >"$T/check.out" ||
 	fail "--check-config refused the configuration: $(cat "$T/check.out")"
@@ -109,6 +144,21 @@ icmp_echo rt 10.77.1.1 || fail "no echo reply from 10.77.1.1 (on-link)"
 icmp_echo rt fd77:1::1 || fail "no echo reply from fd77:1::1 (on-link, neighbour discovery)"
 icmp_echo ag 10.77.1.1 || fail "no echo reply from 10.77.1.1 (through the router)"
 pass "the relay answers ping: IPv4 and IPv6, on-link and routed"
+
+# What the port's layer counted of it: the router's ARP request answered, its
+# neighbour solicitation answered, 3 + 3 IPv4 and 3 IPv6 echoes replied to.
+scrape "$T/metrics-ping.txt" || fail "/metrics after ping: not valid exposition format"
+want='m("postern_port_arp_messages_total", port=PORT, type="request", direction="in") > 0 and \
+m("postern_port_arp_messages_total", port=PORT, type="reply", direction="out") > 0 and \
+m("postern_port_nd_messages_total", port=PORT, type="solicitation", direction="in") > 0 and \
+m("postern_port_nd_messages_total", port=PORT, type="advertisement", direction="out") > 0 and \
+m("postern_port_icmp_echo_replies_total", port=PORT, family="ipv4") >= 6 and \
+m("postern_port_icmp_echo_replies_total", port=PORT, family="ipv6") >= 3 and \
+m("postern_port_l2_rx_handled_total", port=PORT) > 0'
+[[ $(metric "$T/metrics-ping.txt" "$want") == True ]] ||
+	fail "/metrics after ping: $(grep -E 'postern_port_(arp|nd|icmp)' "$T/metrics-ping.txt")"
+pass "/metrics: ARP and ND answered, $(metric "$T/metrics-ping.txt" \
+	'int(m("postern_port_icmp_echo_replies_total"))') echo replies on net_af_packet0"
 
 # --- channels through both workers ------------------------------------------------
 peer_bg gw gw gateway gw --duration 120
@@ -187,6 +237,24 @@ assert t["handoff_out"] == t["handoff_in"], t
 print("ok: per worker rx " + ", ".join(str(w["rx_packets"]) for w in ws) +
       f"; handoffs {t['handoff_out']}; counters balance")
 PY
+
+# Every payload an agent sent is one DATA packet to the relay, and its echo one
+# more from the gateway: the port received at least that many frames, the
+# Ethernet/IP layer handed at least that many hop packets to the core.
+sent=0
+for log in "${logs[@]}"; do sent=$((sent + $(json "$T/$log.json" 'j["sent"]'))); done
+scrape "$T/metrics.txt" || fail "/metrics: not valid exposition format"
+want="m('postern_port_rx_packets_total', port=PORT) >= 2 * $sent and \
+m('postern_port_l2_rx_hop_packets_total', port=PORT) >= 2 * $sent and \
+m('postern_relay_rx_packets_total') >= 2 * $sent and \
+m('postern_port_l2_rx_frames_total', port=PORT) >= \
+m('postern_port_l2_rx_hop_packets_total', port=PORT)"
+[[ $(metric "$T/metrics.txt" "$want") == True ]] ||
+	fail "/metrics: the port counted fewer than the $((2 * sent)) hop packets sent:" \
+		"$(grep -E '^postern_port_(rx_packets|l2_rx_(frames|hop))' "$T/metrics.txt")"
+pass "/metrics: net_af_packet0 received $(metric "$T/metrics.txt" \
+	'int(m("postern_port_rx_packets_total"))') frames," \
+	"at least the $((2 * sent)) hop packets sent"
 
 # --- a clean stop -----------------------------------------------------------------
 kill -TERM "$PID_gw" 2>/dev/null || true

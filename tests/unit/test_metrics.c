@@ -50,6 +50,15 @@ static int check(const char *text, size_t len, char errors[4096])
 }
 
 static struct relay_stats workers[CONTROL_MAX_WORKERS];
+static struct metrics_backend *backend;
+
+static void backend_free(void)
+{
+	free(backend);
+	backend = NULL;
+}
+
+TestSuite(metrics, .fini = backend_free);
 
 static void fill(unsigned n)
 {
@@ -65,18 +74,85 @@ static void fill(unsigned n)
 		workers[w].busy_cycles = 2500ull * (1000 + w);
 		workers[w].busy_packets = 1000 + w;
 		workers[w].handshakes = UINT64_MAX;	/* the full range prints */
+		workers[w].sessions_kicked = 2 + w;
 	}
 }
 
-static char *render(unsigned n, bool ready, const struct control_counters *cc, size_t *len)
+/* A DPDK port as dp_ethdev_metrics() fills it: device and layer 2 counters. */
+static void fill_port(struct metrics_port *p, const char *name, bool have_device, uint64_t k)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->have_device = have_device;
+	p->device = (struct dp_ethdev_port_stats){
+		.ipackets = 1000 * k, .opackets = 900 * k, .ibytes = 64000 * k,
+		.obytes = 60000 * k, .imissed = 3 * k, .ierrors = 2 * k, .oerrors = k,
+		.rx_nombuf = 4 * k,
+	};
+	p->l2.rx_frames = 990 * k;
+	p->l2.rx_hop = 950 * k;
+	p->l2.rx_handled = 30 * k;
+	p->l2.rx_dropped[DP_L2STATS_NOT_OURS] = 6 * k;
+	p->l2.rx_dropped[DP_L2STATS_BAD_UDP_CKSUM] = 4 * k;
+	p->l2.tx_packets = 880 * k;
+	p->l2.tx_frames = 870 * k;
+	p->l2.tx_dropped[DP_L2STATS_NEIGH_UNRESOLVED] = 10 * k;
+	p->l2.arp_requests_in = 5 * k;
+	p->l2.arp_replies_out = 5 * k;
+	p->l2.nd_solicits_in = 7 * k;
+	p->l2.nd_adverts_out = 7 * k;
+	p->l2.icmp4_echo_replies = 11 * k;
+	p->l2.icmp6_echo_replies = 13 * k;
+	p->l2.neigh_created = 2 * k;
+	p->l2.tx_queued = 8 * k;
+}
+
+/* The backend: @n_ports DPDK ports, then @n_workers × @n_listen sockets. */
+static struct metrics_backend *fill_backend(unsigned n_ports, unsigned n_workers,
+					    unsigned n_listen)
+{
+	static const char *const listen[] = { "0.0.0.0:51820", "[::]:51820", "10.77.0.1:443" };
+
+	free(backend);
+	backend = metrics_backend_alloc();
+	cr_assert_not_null(backend);
+	cr_assert_eq((uintptr_t)backend % _Alignof(struct metrics_backend), 0);
+	for (unsigned p = 0; p < n_ports; p++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "net_af_packet%u", p);
+		fill_port(&backend->ports[p], name, true, p + 1);
+	}
+	backend->n_ports = n_ports;
+	for (unsigned w = 0; w < n_workers; w++) {
+		for (unsigned l = 0; l < n_listen; l++) {
+			struct metrics_socket *s = &backend->sockets[backend->n_sockets++];
+
+			s->worker = w;
+			snprintf(s->listen, sizeof(s->listen), "%s", listen[l % 3]);
+			if (l >= 3)	/* more listen addresses than names: other ports */
+				snprintf(s->listen, sizeof(s->listen), "10.77.0.1:%u", 1000 + l);
+			s->rx_drops = 40 + w + l;
+		}
+	}
+	return backend;
+}
+
+static char *render_with(unsigned n, bool ready, const struct control_counters *cc,
+			 const struct metrics_backend *be, size_t *len)
 {
 	struct metrics_input in = { .per_worker = workers, .n_workers = n, .ready = ready,
-				    .control = cc };
+				    .control = cc, .backend = be };
 	char *text = NULL;
 
 	cr_assert_eq(metrics_render(&in, &text, len), 0);
 	cr_assert_eq(strlen(text), *len);
 	return text;
+}
+
+static char *render(unsigned n, bool ready, const struct control_counters *cc, size_t *len)
+{
+	return render_with(n, ready, cc, NULL, len);
 }
 
 static unsigned count(const char *text, const char *needle)
@@ -96,6 +172,18 @@ Test(metrics, output_passes_the_strict_checker)
 				       .timeouts = 3, .too_large = 4, .conns = 1 };
 	char errors[4096];
 
+	/* Workers, then the backend: DPDK ports, or sockets (worker × listen address). */
+	static const struct {
+		unsigned workers, ports, sock_workers, listen;
+	} backends[] = {
+		{ 2, 1, 0, 0 },
+		{ 2, METRICS_MAX_PORTS, 0, 0 },
+		{ 2, 0, 2, 2 },
+		{ 1, 0, 1, 1 },
+		{ CONTROL_MAX_WORKERS, 0, CONTROL_MAX_WORKERS, DP_SOCK_MAX_LISTEN },
+		{ 2, 0, 0, 0 },
+	};
+
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t len;
 		char *text;
@@ -103,6 +191,16 @@ Test(metrics, output_passes_the_strict_checker)
 		fill(sizes[i]);
 		text = render(sizes[i], i % 2, i % 2 ? &cc : NULL, &len);
 		cr_assert_eq(check(text, len, errors), 0, "%u workers: %s", sizes[i], errors);
+		free(text);
+	}
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		size_t len;
+		char *text;
+
+		fill(backends[i].workers);
+		fill_backend(backends[i].ports, backends[i].sock_workers, backends[i].listen);
+		text = render_with(backends[i].workers, true, &cc, backend, &len);
+		cr_assert_eq(check(text, len, errors), 0, "backend case %zu: %s", i, errors);
 		free(text);
 	}
 }
@@ -129,6 +227,9 @@ Test(metrics, samples_carry_the_relay_numbers)
 	cr_assert(strstr(text, "\npostern_relay_cycles_per_packet{worker=\"1\"} 2500.0\n"));
 	cr_assert(strstr(text, "\npostern_relay_handshakes_total{worker=\"0\"} "
 			 "18446744073709551615\n"));
+	cr_assert(strstr(text, "\n# TYPE postern_relay_sessions_kicked_total counter\n"));
+	cr_assert(strstr(text, "\npostern_relay_sessions_kicked_total{worker=\"0\"} 2\n"));
+	cr_assert(strstr(text, "\npostern_relay_sessions_kicked_total{worker=\"1\"} 3\n"));
 	cr_assert(strstr(text, "\n# TYPE postern_relay_dropped_packets_total counter\n"));
 	cr_assert(strstr(text, "\n# TYPE postern_relay_sessions gauge\n"));
 	cr_assert(strstr(text, "\npostern_control_connections_total{listener=\"http\"} 9\n"));
@@ -161,6 +262,167 @@ Test(metrics, every_reason_of_every_worker_is_present_from_the_start)
 	cr_assert_eq(count(text, "reason=\"token_revoked\"} 0\n"), 6);
 	cr_assert_eq(count(text, "\npostern_relay_cycles_per_packet{worker=\"2\"} 0.0\n"), 1,
 		     "no packets yet reads 0, not NaN");
+	free(text);
+}
+
+/* Each port's counters under its name: the device's, then the Ethernet/IP layer's. */
+Test(metrics, ports_carry_the_device_and_layer_2_counters)
+{
+	static const char *const want[] = {
+		"# TYPE postern_port_rx_packets_total counter",
+		"postern_port_rx_packets_total{port=\"net_af_packet0\"} 1000",
+		"postern_port_rx_packets_total{port=\"net_af_packet1\"} 2000",
+		"postern_port_tx_packets_total{port=\"net_af_packet1\"} 1800",
+		"postern_port_rx_bytes_total{port=\"net_af_packet0\"} 64000",
+		"postern_port_tx_bytes_total{port=\"net_af_packet0\"} 60000",
+		"postern_port_rx_missed_total{port=\"net_af_packet1\"} 6",
+		"postern_port_rx_errors_total{port=\"net_af_packet0\"} 2",
+		"postern_port_tx_errors_total{port=\"net_af_packet0\"} 1",
+		"postern_port_rx_no_mbuf_total{port=\"net_af_packet0\"} 4",
+		"postern_port_l2_rx_frames_total{port=\"net_af_packet0\"} 990",
+		"postern_port_l2_rx_hop_packets_total{port=\"net_af_packet0\"} 950",
+		"postern_port_l2_rx_handled_total{port=\"net_af_packet1\"} 60",
+		"postern_port_l2_tx_packets_total{port=\"net_af_packet0\"} 880",
+		"postern_port_l2_tx_frames_total{port=\"net_af_packet0\"} 870",
+		"postern_port_l2_rx_dropped_total{port=\"net_af_packet0\",reason=\"not_ours\"} 6",
+		"postern_port_l2_rx_dropped_total{port=\"net_af_packet1\","
+		"reason=\"bad_udp_cksum\"} 8",
+		"postern_port_l2_rx_dropped_total{port=\"net_af_packet0\",reason=\"ethertype\"} 0",
+		"postern_port_l2_tx_dropped_total{port=\"net_af_packet0\","
+		"reason=\"neigh_unresolved\"} 10",
+		"postern_port_arp_messages_total{port=\"net_af_packet0\",type=\"request\","
+		"direction=\"in\"} 5",
+		"postern_port_arp_messages_total{port=\"net_af_packet0\",type=\"reply\","
+		"direction=\"out\"} 5",
+		"postern_port_arp_messages_total{port=\"net_af_packet0\",type=\"gratuitous\","
+		"direction=\"in\"} 0",
+		"postern_port_nd_messages_total{port=\"net_af_packet1\",type=\"solicitation\","
+		"direction=\"in\"} 14",
+		"postern_port_nd_messages_total{port=\"net_af_packet0\",type=\"advertisement\","
+		"direction=\"out\"} 7",
+		"postern_port_icmp_echo_replies_total{port=\"net_af_packet0\",family=\"ipv4\"} 11",
+		"postern_port_icmp_echo_replies_total{port=\"net_af_packet0\",family=\"ipv6\"} 13",
+		"postern_port_neighbour_events_total{port=\"net_af_packet0\",event=\"created\"} 2",
+		"postern_port_neighbour_events_total{port=\"net_af_packet0\",event=\"queued\"} 8",
+	};
+	char line[256];
+	size_t len;
+	char *text;
+
+	fill(2);
+	fill_backend(2, 0, 0);
+	text = render_with(2, true, NULL, backend, &len);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(line, sizeof(line), "\n%s\n", want[i]);
+		cr_assert(strstr(text, line), "missing: %s", want[i]);
+	}
+	cr_assert_null(strstr(text, "postern_socket_"), "no sockets given");
+	free(text);
+}
+
+/* Every drop reason of every port is there from the start; "none" is not a drop. */
+Test(metrics, every_reason_of_every_port_is_present_from_the_start)
+{
+	char prefix[128];
+	size_t len;
+	char *text;
+
+	fill(1);
+	fill_backend(3, 0, 0);
+	for (unsigned p = 0; p < 3; p++)
+		memset(&backend->ports[p].l2, 0, sizeof(backend->ports[p].l2));
+	text = render_with(1, true, NULL, backend, &len);
+	for (unsigned p = 0; p < 3; p++) {
+		snprintf(prefix, sizeof(prefix),
+			 "\npostern_port_l2_rx_dropped_total{port=\"net_af_packet%u\",", p);
+		cr_assert_eq(count(text, prefix), DP_L2STATS_DROP_MAX - 1, "port %u", p);
+		snprintf(prefix, sizeof(prefix),
+			 "\npostern_port_l2_tx_dropped_total{port=\"net_af_packet%u\",", p);
+		cr_assert_eq(count(text, prefix), DP_L2STATS_DROP_MAX - 1, "port %u", p);
+	}
+	cr_assert_eq(count(text, "reason=\"none\""), 0);
+	cr_assert_eq(count(text, "reason=\"bad_ip_cksum\"} 0\n"), 6);
+	free(text);
+}
+
+/*
+ * A port whose device would not tell has no device series (not a false 0),
+ * but keeps its layer 2 ones; with no device answering at all, the device
+ * families are left out whole. Without a backend there is no port family.
+ */
+Test(metrics, ports_without_device_counters_show_only_layer_2)
+{
+	char errors[4096];
+	size_t len;
+	char *text;
+
+	fill(1);
+	fill_backend(2, 0, 0);
+	backend->ports[1].have_device = false;
+	text = render_with(1, true, NULL, backend, &len);
+	cr_assert_eq(check(text, len, errors), 0, "%s", errors);
+	cr_assert(strstr(text, "\npostern_port_rx_packets_total{port=\"net_af_packet0\"} 1000\n"));
+	cr_assert_null(strstr(text, "postern_port_rx_packets_total{port=\"net_af_packet1\"}"));
+	cr_assert(strstr(text,
+			 "\npostern_port_l2_rx_frames_total{port=\"net_af_packet1\"} 1980\n"));
+	free(text);
+
+	backend->ports[0].have_device = false;
+	text = render_with(1, true, NULL, backend, &len);
+	cr_assert_eq(check(text, len, errors), 0, "%s", errors);
+	cr_assert_null(strstr(text, "postern_port_rx_packets_total"));
+	cr_assert_null(strstr(text, "postern_port_rx_missed_total"));
+	cr_assert(strstr(text, "\n# TYPE postern_port_l2_rx_frames_total counter\n"));
+	free(text);
+
+	text = render_with(1, true, NULL, NULL, &len);
+	cr_assert_null(strstr(text, "postern_port_"));
+	cr_assert_null(strstr(text, "postern_socket_"));
+	free(text);
+}
+
+/* A port name from the configuration is a label value: quote, backslash, newline escaped. */
+Test(metrics, port_names_are_escaped)
+{
+	char errors[4096];
+	size_t len;
+	char *text;
+
+	fill(1);
+	fill_backend(1, 0, 0);
+	snprintf(backend->ports[0].name, sizeof(backend->ports[0].name), "we\"ird\\port\n0");
+	text = render_with(1, true, NULL, backend, &len);
+	cr_assert_eq(check(text, len, errors), 0, "%s", errors);
+	cr_assert(strstr(text, "\npostern_port_rx_packets_total"
+			 "{port=\"we\\\"ird\\\\port\\n0\"} 1000\n"), "%s", text);
+	free(text);
+}
+
+/* One series per socket: its worker and listen address, and the kernel's drops. */
+Test(metrics, sockets_carry_their_kernel_drops)
+{
+	size_t len;
+	char *text;
+
+	fill(2);
+	fill_backend(0, 2, 2);
+	text = render_with(2, true, NULL, backend, &len);
+	cr_assert(strstr(text, "\n# TYPE postern_socket_rx_drops_total counter\n"));
+	cr_assert(strstr(text, "\npostern_socket_rx_drops_total{worker=\"0\","
+			 "listen=\"0.0.0.0:51820\"} 40\n"));
+	cr_assert(strstr(text, "\npostern_socket_rx_drops_total{worker=\"1\","
+			 "listen=\"[::]:51820\"} 42\n"));
+	cr_assert_eq(count(text, "\npostern_socket_rx_drops_total{"), 4);
+	cr_assert_null(strstr(text, "postern_port_"), "no ports given");
+	free(text);
+
+	/* More than fits is cut at METRICS_MAX_SOCKETS, never read beyond the array. */
+	fill_backend(0, CONTROL_MAX_WORKERS, DP_SOCK_MAX_LISTEN);
+	backend->n_sockets = METRICS_MAX_SOCKETS + 5;
+	backend->n_ports = METRICS_MAX_PORTS + 5;
+	text = render_with(1, true, NULL, backend, &len);
+	cr_assert_eq(count(text, "\npostern_socket_rx_drops_total{"), METRICS_MAX_SOCKETS);
+	cr_assert_eq(count(text, "\npostern_port_l2_rx_frames_total{"), METRICS_MAX_PORTS);
 	free(text);
 }
 

@@ -29,6 +29,7 @@
 #include "bench/relaybench/report.h"
 #include "bench/relaybench/run.h"
 #include "bench/relaybench/sweep.h"
+#include "bench/relaybench/transport_dpdk.h"
 #include "crypto/keys.h"
 
 #ifndef POSTERN_VERSION
@@ -147,6 +148,8 @@ static int raise_fd_limit(const struct opts *o)
 	rlim_t need = (rlim_t)opts_endpoints(o) + 4 * o->threads + FD_SPARE;
 	struct rlimit rl;
 
+	if (o->transport != OPTS_TRANSPORT_UDP)
+		return 0;	/* no socket per endpoint */
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return 0;
 	if (rl.rlim_cur >= need)
@@ -328,6 +331,69 @@ static int sweep(const struct opts *o, const struct run_inputs *in, bool progres
 	return ret || ferror(stdout) ? EXIT_FAILED : 0;
 }
 
+static uint32_t ceil_div(uint32_t a, uint32_t b)
+{
+	return a / b + (a % b != 0);
+}
+
+/* --transport dpdk: EAL and the port, once for the whole run or sweep. @return 0 or -errno. */
+static int dpdk_open(const struct opts *o, struct transport_dpdk_port **port)
+{
+	struct transport_dpdk_config cfg = {
+		.eal_args = o->eal_args,
+		.n_eal_args = o->n_eal_args,
+		.memory_mb = o->eal_memory_mb,
+		.hugepages = o->eal_hugepages,
+		.cpus = o->eal_cpus,
+		.n_cpus = o->n_eal_cpus,
+		.relay = o->relay,
+		.bind = o->bind,
+		.n_bind = o->n_bind,
+		.gateway = o->gateway,
+		.threads = o->threads,
+		/* Endpoint k of a role lives in thread k % threads (worker.h). */
+		.max_flows = ceil_div(o->gateways, o->threads) + ceil_div(o->agents, o->threads),
+		.link_timeout_ns = o->link_timeout_ns,
+		.idle = o->dpdk_sleep ? TRANSPORT_DPDK_SLEEP : TRANSPORT_DPDK_POLL,
+	};
+	struct transport_dpdk_info info;
+	char err[512];
+	int ret;
+
+	ret = transport_dpdk_port_create(port, &cfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "relaybench: %s\n", err);
+		return ret;
+	}
+	transport_dpdk_port_info(*port, &info);
+	fprintf(stderr, "relaybench: dpdk: port %s (%s) %s up, %u queue pair%s, %u mbufs, "
+		"file prefix %s\n", info.port, info.driver, info.mac, info.queues,
+		info.queues == 1 ? "" : "s", info.pool_size, info.file_prefix);
+	return 0;
+}
+
+/* Close the port; say whether every mbuf came back. @return 0, or -EIO for a leak. */
+static int dpdk_close(struct transport_dpdk_port *port)
+{
+	struct transport_dpdk_info info;
+	unsigned missing;
+
+	if (!port)
+		return 0;
+	missing = transport_dpdk_port_destroy(port, &info);
+	if (missing) {
+		fprintf(stderr, "relaybench: dpdk: port %s closed: %u of %u mbufs NOT back in the "
+			"pool (a leak)\n", info.port, missing, info.pool_size);
+		return -EIO;
+	}
+	fprintf(stderr, "relaybench: dpdk: port %s closed: every mbuf back in the pool (%u); "
+		"frames rx %llu tx %llu, tx unsent %llu, stale %llu; EAL cleaned up (%s)\n",
+		info.port, info.pool_size, (unsigned long long)info.rx_frames,
+		(unsigned long long)info.tx_frames, (unsigned long long)info.tx_unsent,
+		(unsigned long long)info.stale, info.file_prefix);
+	return 0;
+}
+
 /* `run` and `sweep`: options, keys, limits, signals; then the benchmark. */
 static int bench(int argc, char **argv)
 {
@@ -373,7 +439,13 @@ static int bench(int argc, char **argv)
 		.stop = &stop_signal,
 	};
 	progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress;
+	if (o.transport == OPTS_TRANSPORT_DPDK && dpdk_open(&o, &in.dpdk)) {
+		status = EXIT_FAILED;
+		goto out;
+	}
 	status = o.sweep ? sweep(&o, &in, progress) : run_one(&o, &in, progress);
+	if (dpdk_close(in.dpdk) && !status)
+		status = EXIT_FAILED;
 out:
 	ident_signer_wipe(&sec.signer);
 	OPENSSL_cleanse(sec.psk, sizeof(sec.psk));

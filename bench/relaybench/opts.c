@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bench/relaybench/flowport.h"
 #include "bench/relaybench/payload.h"
 #include "bench/relaybench/scrape.h"
 #include "crypto/token.h"
@@ -43,6 +45,22 @@ const char opts_run_usage[] =
 	"                           sessions; give concurrent runs different N\n"
 	"  --bind ADDR              local address to send from (repeatable: endpoints are\n"
 	"                           spread over them round robin; default: the kernel's)\n"
+	"\n"
+	"Transport:\n"
+	"  --transport udp|dpdk     udp: a kernel socket per endpoint (default); dpdk: one\n"
+	"                           DPDK port, relaybench's own Ethernet/IP/UDP, one queue\n"
+	"                           pair per thread, busy polling (docs/relaybench.md)\n"
+	"  --eal \"ARGS\"             dpdk: EAL arguments, split on blanks: the port\n"
+	"                           (--vdev=net_memif0,socket=PATH,role=client or\n"
+	"                           --vdev=net_af_packet0,iface=IF,qpairs=T), --no-huge,\n"
+	"                           -m MB (at least 64), --file-prefix NAME, -l CPUS (fleet\n"
+	"                           thread i runs on the i-th CPU of the list)\n"
+	"  --bind ADDR              dpdk: required, the fleet's own address on the port (at\n"
+	"                           most 8; 64512 source ports each, shared by the threads)\n"
+	"  --gateway ADDR           dpdk: router toward the relay (default: the relay is on\n"
+	"                           the port's link)\n"
+	"  --idle poll|sleep        dpdk: an idle thread spins (default) or sleeps briefly\n"
+	"  --link-timeout S         dpdk: wait for the link and the relay's MAC (default 10)\n"
 	"\n"
 	"Fleet:\n"
 	"  --gateways N             emulated gateways, each serving its own tunnel (default 10)\n"
@@ -80,7 +98,8 @@ const char opts_run_usage[] =
 	"  -h, --help               this text\n"
 	"\n"
 	"Exit status: 0 the run completed (read its loss and warnings); 1 it could not\n"
-	"run (no handshake completed, socket or memory errors); 2 bad command line.\n";
+	"run (no handshake completed, socket, memory or DPDK port errors); 2 bad command\n"
+	"line.\n";
 
 const char opts_sweep_usage[] =
 	"Usage: relaybench sweep --relay ADDR:PORT --relay-key KEY --signing-key FILE\n"
@@ -148,6 +167,7 @@ enum {
 	O_INFLIGHT, O_RATE, O_ARRIVALS, O_MAX_INFLIGHT, O_SEED, O_SETUP, O_WARMUP,
 	O_DURATION, O_LOSS, O_METRICS, O_JSON, O_PROGRESS, O_NO_PROGRESS,
 	O_RATE_FROM, O_RATE_TO, O_STEPS, O_SLO_P99, O_MAX_LOSS, O_REPORT,
+	O_TRANSPORT, O_EAL, O_GATEWAY, O_IDLE, O_LINK_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -185,6 +205,11 @@ static const struct option longopts[] = {
 	{ "slo-p99", required_argument, NULL, O_SLO_P99 },
 	{ "max-loss", required_argument, NULL, O_MAX_LOSS },
 	{ "report", required_argument, NULL, O_REPORT },
+	{ "transport", required_argument, NULL, O_TRANSPORT },
+	{ "eal", required_argument, NULL, O_EAL },
+	{ "gateway", required_argument, NULL, O_GATEWAY },
+	{ "idle", required_argument, NULL, O_IDLE },
+	{ "link-timeout", required_argument, NULL, O_LINK_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -342,6 +367,8 @@ static void defaults(struct opts *o)
 		.threads = 1,
 		.seed = 1,
 		.progress = -1,
+		.eal_hugepages = true,
+		.link_timeout_ns = (uint64_t)(10 * NS_PER_S),
 	};
 }
 
@@ -349,7 +376,113 @@ static void defaults(struct opts *o)
 struct given {
 	bool size, inflight, arrivals, max_inflight, channels, rate, sweep_only;
 	const char *sweep_opt;		/* a sweep option's name, for the error in `run` */
+	const char *dpdk_opt;		/* an option of --transport dpdk's, for the error */
 };
+
+/* --- --eal ---------------------------------------------------------------------- */
+
+/* "N", "N-M", comma separated: CPU numbers for -l. @return 0, or -EINVAL. */
+static int cpu_list(struct parser *p, const char *text, struct opts *o)
+{
+	const char *s = text;
+
+	o->n_eal_cpus = 0;
+	while (*s) {
+		char *end;
+		unsigned long a, b;
+
+		if (*s < '0' || *s > '9')
+			goto bad;
+		a = strtoul(s, &end, 10);
+		b = a;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				goto bad;
+			b = strtoul(end + 1, &end, 10);
+		}
+		if (a > b || b > OPTS_CPU_MAX || (*end && *end != ','))
+			goto bad;
+		for (unsigned long c = a; c <= b; c++) {
+			if (o->n_eal_cpus == OPTS_CPUS_MAX)
+				goto bad;
+			o->eal_cpus[o->n_eal_cpus++] = (uint16_t)c;
+		}
+		s = *end ? end + 1 : end;
+		if (*end && !*s)
+			goto bad;
+	}
+	if (o->n_eal_cpus)
+		return 0;
+bad:
+	return fail(p, "--eal: -l '%s': relaybench takes CPU numbers and ranges (0, 0-3, 0,2-3; "
+		    "at most %d CPUs, numbers up to %d): fleet thread i runs on the i-th",
+		    text, OPTS_CPUS_MAX, OPTS_CPU_MAX);
+}
+
+/* The value of @word's option, inline ("-l0", "--lcores=0") or the next word. */
+static const char *eal_value(char **w, unsigned n, unsigned *i, const char *opt)
+{
+	size_t len = strlen(opt);
+
+	if (!strncmp(w[*i], opt, len) && w[*i][len] == '=' && opt[1] == '-')
+		return w[*i] + len + 1;
+	if (!strncmp(w[*i], opt, len) && w[*i][len] && opt[1] != '-')
+		return w[*i] + len;
+	if (!strcmp(w[*i], opt))
+		return *i + 1 < n ? w[++*i] : "";
+	return NULL;
+}
+
+/*
+ * Split --eal on blanks; keep the core list, -m and --no-huge for
+ * dataplane/eal.c's own arguments (it builds the lcore map itself, from the
+ * CPUs relaybench may use, and would clash with a second one).
+ */
+static int eal_opt(struct parser *p, const char *text, struct opts *o)
+{
+	char *w[OPTS_EAL_ARGS_MAX + 1], *save = NULL, *tok;
+	unsigned n = 0;
+	const char *v;
+	uint64_t mb;
+
+	if (strlen(text) >= sizeof(o->eal_text))
+		return fail(p, "--eal: longer than %d characters", OPTS_EAL_TEXT_MAX - 1);
+	o->eal = text;
+	memcpy(o->eal_text, text, strlen(text) + 1);
+	for (tok = strtok_r(o->eal_text, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		if (n == OPTS_EAL_ARGS_MAX)
+			return fail(p, "--eal: more than %d arguments", OPTS_EAL_ARGS_MAX);
+		w[n++] = tok;
+	}
+	if (!n)
+		return fail(p, "--eal: empty: give the port at least (--vdev=net_memif0,... or "
+			    "--vdev=net_af_packet0,iface=IFACE)");
+	o->n_eal_args = 0;
+	o->n_eal_cpus = 0;
+	o->eal_memory_mb = 0;
+	o->eal_hugepages = true;
+	for (unsigned i = 0; i < n; i++) {
+		if ((v = eal_value(w, n, &i, "-l")) || (v = eal_value(w, n, &i, "--lcores"))) {
+			if (cpu_list(p, v, o))
+				return -EINVAL;
+		} else if ((v = eal_value(w, n, &i, "-m"))) {
+			if (whole(p, "--eal: -m", v, 64, 1u << 20, &mb))
+				return -EINVAL;
+			o->eal_memory_mb = (unsigned)mb;
+		} else if (!strcmp(w[i], "--no-huge")) {
+			o->eal_hugepages = false;
+		} else if (!strcmp(w[i], "-c") || !strncmp(w[i], "--coremask", 10) ||
+			   !strncmp(w[i], "--main-lcore", 12) ||
+			   !strncmp(w[i], "--master-lcore", 14)) {
+			return fail(p, "--eal: %s: give the CPUs with -l (relaybench maps lcores "
+				    "itself)", w[i]);
+		} else {
+			o->eal_args[o->n_eal_args++] = w[i];
+		}
+	}
+	return 0;
+}
 
 static int one(struct parser *p, int c, const char *arg, struct opts *o, struct given *g)
 {
@@ -386,6 +519,31 @@ static int one(struct parser *p, int c, const char *arg, struct opts *o, struct 
 		return 0;
 	case O_INSTANCE:
 		return u32_opt(p, "--instance", arg, 0, OPTS_INSTANCE_MAX, &o->instance);
+	case O_TRANSPORT:
+		if (!strcmp(arg, "udp"))
+			o->transport = OPTS_TRANSPORT_UDP;
+		else if (!strcmp(arg, "dpdk"))
+			o->transport = OPTS_TRANSPORT_DPDK;
+		else
+			return fail(p, "--transport: '%s' is not udp or dpdk", arg);
+		return 0;
+	case O_EAL:
+		g->dpdk_opt = "--eal";
+		return eal_opt(p, arg, o);
+	case O_GATEWAY:
+		g->dpdk_opt = "--gateway";
+		o->gateway = arg;
+		return 0;
+	case O_IDLE:
+		g->dpdk_opt = "--idle";
+		if (strcmp(arg, "poll") && strcmp(arg, "sleep"))
+			return fail(p, "--idle: '%s' is not poll or sleep", arg);
+		o->dpdk_sleep = !strcmp(arg, "sleep");
+		return 0;
+	case O_LINK_TIMEOUT:
+		g->dpdk_opt = "--link-timeout";
+		return time_opt(p, "--link-timeout", arg, 0.1, OPTS_LINK_TIMEOUT_MAX_S,
+				&o->link_timeout_ns);
 	case O_BIND:
 		if (o->n_bind == OPTS_BIND_MAX)
 			return fail(p, "--bind: at most %d addresses", OPTS_BIND_MAX);
@@ -503,6 +661,60 @@ static int check_sweep(struct parser *p, const struct opts *o, const struct give
 	return 0;
 }
 
+static uint32_t ceil_div(uint32_t a, uint32_t b)
+{
+	return a / b + (a % b != 0);
+}
+
+/* --transport dpdk: the port, our addresses, and enough source ports. */
+static int check_dpdk(struct parser *p, const struct opts *o, const struct sockaddr_storage *ss)
+{
+	int relay_family = ss->ss_family;
+	const void *a = relay_family == AF_INET ?
+			(const void *)&((const struct sockaddr_in *)ss)->sin_addr :
+			(const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+	struct flowport_plan plan;
+	uint32_t per_thread, cap;
+	uint8_t b[16];
+	int fam;
+
+	if (!o->eal)
+		return fail(p, "--transport dpdk: missing --eal \"EAL ARGS\" (the port at least: "
+			    "--vdev=net_memif0,socket=PATH or --vdev=net_af_packet0,iface=IFACE)");
+	if (!o->n_bind)
+		return fail(p, "--transport dpdk: missing --bind ADDR (the fleet's own address on "
+			    "the DPDK port: no kernel picks one)");
+	if (o->n_bind > OPTS_DPDK_BIND_MAX)
+		return fail(p, "--bind: at most %d addresses with --transport dpdk (one port)",
+			    OPTS_DPDK_BIND_MAX);
+	for (unsigned i = 0; i < o->n_bind; i++) {
+		inet_pton(relay_family, o->bind[i], b);
+		if (!memcmp(a, b, relay_family == AF_INET ? 4 : 16))
+			return fail(p, "--bind: '%s' is the relay's own address", o->bind[i]);
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(o->bind[i], o->bind[j]))
+				return fail(p, "--bind: '%s' given twice", o->bind[i]);
+	}
+	if (o->gateway) {
+		if (!is_address(o->gateway, &fam))
+			return fail(p, "--gateway: '%s' is not a numeric IPv4 or IPv6 address",
+				    o->gateway);
+		if (fam != relay_family)
+			return fail(p, "--gateway: '%s' is not of the same address family as "
+				    "--relay %s", o->gateway, o->relay);
+	}
+	flowport_plan_init(&plan, o->threads, o->n_bind);
+	per_thread = ceil_div(o->gateways, o->threads) + ceil_div(o->agents, o->threads);
+	cap = flowport_capacity(&plan);
+	if (per_thread > cap)
+		return fail(p, "--bind: %u endpoints per thread need as many source ports, %u "
+			    "--bind address%s give%s %u per thread (%u each): add --bind addresses "
+			    "(%u needed)", per_thread, o->n_bind, o->n_bind == 1 ? "" : "es",
+			    o->n_bind == 1 ? "s" : "", cap, plan.span,
+			    ceil_div(per_thread, plan.span));
+	return 0;
+}
+
 /* The rules between options, once all are known. */
 static int check(struct parser *p, const struct opts *o, const struct given *g)
 {
@@ -557,6 +769,12 @@ static int check(struct parser *p, const struct opts *o, const struct given *g)
 			    "distribution in docs/relaybench.md)");
 	if (o->metrics && scrape_url_parse(o->metrics, &url, &why))
 		return fail(p, "--metrics: '%s': %s", o->metrics, why);
+	if (o->transport == OPTS_TRANSPORT_DPDK) {
+		if (check_dpdk(p, o, &ss))
+			return -EINVAL;
+	} else if (g->dpdk_opt) {
+		return fail(p, "%s: only with --transport dpdk", g->dpdk_opt);
+	}
 	return o->sweep ? check_sweep(p, o, g) : 0;
 }
 

@@ -37,6 +37,21 @@ enum {
 	OPTS_SIZE_MAX = 1413,		/* HOP_MTU - DATA overhead (32) - CHANNEL_DATA header (7) */
 };
 
+/* --transport: how the fleet reaches the relay. */
+enum opts_transport {
+	OPTS_TRANSPORT_UDP,		/* kernel sockets (transport_udp.c) */
+	OPTS_TRANSPORT_DPDK,		/* a DPDK port (transport_dpdk.h) */
+};
+
+enum {
+	OPTS_EAL_ARGS_MAX = 48,		/* what dataplane/eal.c appends to its own */
+	OPTS_EAL_TEXT_MAX = 2048,
+	OPTS_CPUS_MAX = 256,
+	OPTS_CPU_MAX = 1023,		/* highest CPU number in -l (CPU_SETSIZE - 1) */
+	OPTS_DPDK_BIND_MAX = 8,		/* DP_IFACE_ADDRS_MAX: addresses of one port */
+	OPTS_LINK_TIMEOUT_MAX_S = 600,
+};
+
 #define OPTS_RATE_MAX 10e6		/* messages per second */
 #define OPTS_SWEEP_TIME_MAX_S 3600	/* sweep: steps × (warm-up + window) */
 
@@ -55,6 +70,23 @@ struct opts {
 	const char *metrics;		/* URL or NULL */
 	const char *bind[OPTS_BIND_MAX];	/* local addresses, round robin */
 	unsigned n_bind;
+	enum opts_transport transport;
+	/*
+	 * --transport dpdk: --eal split on blanks (into eal_text), less what
+	 * relaybench passes to EAL itself: the core list (-l/--lcores, into
+	 * eal_cpus), -m (eal_memory_mb, 0 if not given) and --no-huge.
+	 */
+	const char *eal;		/* as given, or NULL */
+	const char *eal_args[OPTS_EAL_ARGS_MAX];
+	unsigned n_eal_args;
+	char eal_text[OPTS_EAL_TEXT_MAX];
+	unsigned eal_memory_mb;
+	bool eal_hugepages;		/* no --no-huge */
+	uint16_t eal_cpus[OPTS_CPUS_MAX];	/* fleet thread i runs on eal_cpus[i % n] */
+	unsigned n_eal_cpus;		/* 0: no -l, threads unpinned */
+	const char *gateway;		/* --gateway: next hop to the relay, or NULL (on-link) */
+	bool dpdk_sleep;		/* --idle sleep */
+	uint64_t link_timeout_ns;	/* --link-timeout */
 	enum suite_id suite;
 	uint32_t gateways, agents, channels;
 	enum model_kind model;

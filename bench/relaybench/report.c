@@ -91,6 +91,11 @@ static const char *fmt_si(double v, char *buf, size_t cap)
 	return buf;
 }
 
+static const char *transport_name(const struct opts *o)
+{
+	return o->transport == OPTS_TRANSPORT_DPDK ? "dpdk" : "udp";
+}
+
 static const char *close_name(unsigned r)
 {
 	return r <= FRAME_CLOSE_TIMEOUT ? frame_close_reason_name(r) : "other";
@@ -158,13 +163,20 @@ void report_warnings(const struct opts *o, const struct run_result *r, struct re
 	char lag[24];
 
 	memset(w, 0, sizeof(*w));
-	for (unsigned i = 0; i < t->n_threads; i++)
-		if (t->cpu[i] > RUN_SATURATED_CPU)
+	for (unsigned i = 0; i < t->n_threads; i++) {
+		if (t->tp.polling && t->busy[i] > RUN_SATURATED_CPU)
+			warn(w, "GENERATOR SATURATED: fleet thread %u's poll loop was busy %.0f%% "
+			     "of the window (measured by its idle polls: a polling thread always "
+			     "uses 100%% of its CPU), so these figures are relaybench's limit, not "
+			     "the relay's; add --threads (and CPUs to -l), lower the load, or run "
+			     "relaybench on another machine", i, t->busy[i] * 100);
+		else if (!t->tp.polling && t->cpu[i] > RUN_SATURATED_CPU)
 			warn(w, "GENERATOR SATURATED: fleet thread %u used %.0f%% of a CPU (user "
 			     "%.0f%%, sys %.0f%%) during the window, so these figures are "
 			     "relaybench's limit, not the relay's; add --threads, lower the load, "
 			     "or run relaybench on another machine", i, t->cpu[i] * 100,
 			     t->cpu_user[i] * 100, t->cpu_sys[i] * 100);
+	}
 	if (r->behind)
 		warn(w, "GENERATOR BEHIND: %" PRIu64 " messages sent of the %.0f the offered rate "
 		     "asks for (%.0f%%), send lag p99 %s: the offered load was not applied",
@@ -187,7 +199,11 @@ void report_warnings(const struct opts *o, const struct run_result *r, struct re
 		warn(w, "the relay answered %" PRIu64 " INITs with cookies (handshake load, "
 		     "docs/protocol.md §5.2): those endpoints waited for a retransmission; "
 		     "lower --handshake-rate or spread --bind addresses", t->hop_cookies);
-	if (c->tx_errors || c->echo_errors || t->tp.tx_errors)
+	if ((c->tx_errors || c->echo_errors || t->tp.tx_errors) && t->tp.polling)
+		warn(w, "relaybench's DPDK port refused or dropped %" PRIu64 " packets (TX queue "
+		     "full, no mbuf, or the relay's MAC unresolved): counted as lost, the relay "
+		     "never saw them", c->tx_errors + c->echo_errors + t->tp.tx_errors);
+	else if (c->tx_errors || c->echo_errors || t->tp.tx_errors)
 		warn(w, "relaybench's own sockets refused %" PRIu64 " packets (a full buffer, or "
 		     "an ICMP error: nothing listening): counted as lost, the relay never saw them",
 		     c->tx_errors + c->echo_errors + t->tp.tx_errors);
@@ -204,6 +220,18 @@ void report_warnings(const struct opts *o, const struct run_result *r, struct re
 		     "namespace; raise net.core.rmem_max or lower the load)",
 		     r->kernel_udp.rcvbuf_errors, r->kernel_udp.sndbuf_errors,
 		     o->agents ? "window" : "run");
+	if (t->tp.handoff_drops)
+		warn(w, "%" PRIu64 " frames for another fleet thread's flow (or neighbour answers "
+		     "copied to it) found its handoff ring full and were dropped: that thread "
+		     "could not keep up", t->tp.handoff_drops);
+	if (t->tp.polling && t->tp.rx_errors)
+		warn(w, "%" PRIu64 " hop packets reached the DPDK port for no open flow or not "
+		     "from the relay (late echoes of an earlier run count here) and were dropped",
+		     t->tp.rx_errors);
+	if (r->dpdk && r->dpdk_info.in_use != r->dpdk_info.in_use_before)
+		warn(w, "DPDK mbufs: %u in use after the run, %u before it: %s",
+		     r->dpdk_info.in_use, r->dpdk_info.in_use_before,
+		     r->dpdk_info.in_use > r->dpdk_info.in_use_before ? "a leak" : "freed twice?");
 	warn_relay_drops(o, r, w);
 	if (o->metrics && !r->relay)
 		warn(w, "relay metrics incomplete: %s", r->relay_error);
@@ -322,6 +350,22 @@ static void table_relay(FILE *f, const struct opts *o, const struct run_result *
 		u->sessions, u->channels);
 }
 
+static void table_dpdk(FILE *f, const struct run_result *r)
+{
+	const struct transport_dpdk_info *d = &r->dpdk_info;
+	const struct transport_stats *tp = &r->t.tp;
+
+	fprintf(f, "dpdk port         %s (%s) %s, %u queue pair%s: frames rx %" PRIu64 " tx %"
+		PRIu64 ", unsent %" PRIu64 "; handoffs %" PRIu64 ", ring drops %" PRIu64
+		"; ARP in %" PRIu64 " out %" PRIu64 ", ND in %" PRIu64 " out %" PRIu64 "\n",
+		d->port, d->driver, d->mac, d->queues, d->queues == 1 ? "" : "s", d->rx_frames,
+		d->tx_frames, d->tx_unsent, tp->handoffs_out, tp->handoff_drops,
+		d->arp_requests_in + d->arp_replies_in, d->arp_requests_out + d->arp_replies_out,
+		d->nd_solicits_in + d->nd_adverts_in, d->nd_solicits_out + d->nd_adverts_out);
+	fprintf(f, "                  mbufs in use %u before the run, %u after (pool %u)\n",
+		d->in_use_before, d->in_use, d->pool_size);
+}
+
 void report_table(FILE *f, const struct opts *o, const struct run_result *r,
 		  const struct report_warnings *w)
 {
@@ -337,9 +381,17 @@ void report_table(FILE *f, const struct opts *o, const struct run_result *r,
 		t->n_threads == 1 ? "" : "s");
 	for (unsigned i = 0; i < t->n_threads; i++)
 		fprintf(f, "%s %.0f%%", i ? "," : "", t->cpu[i] * 100);
-	fprintf(f, " of one core each %s; udp tx %" PRIu64 ", rx %" PRIu64
-		", tx errors %" PRIu64 "\n", o->agents ? "in the window" : "during the handshakes",
-		t->tp.tx_packets, t->tp.rx_packets, t->tp.tx_errors);
+	fprintf(f, " of one core each %s", o->agents ? "in the window" : "during the handshakes");
+	if (t->tp.polling) {
+		fprintf(f, "; poll loop busy");
+		for (unsigned i = 0; i < t->n_threads; i++)
+			fprintf(f, "%s %.0f%%", i ? "," : "", t->busy[i] * 100);
+		fprintf(f, " (the saturation measure)");
+	}
+	fprintf(f, "; %s tx %" PRIu64 ", rx %" PRIu64 ", tx errors %" PRIu64 "\n",
+		transport_name(o), t->tp.tx_packets, t->tp.rx_packets, t->tp.tx_errors);
+	if (r->dpdk)
+		table_dpdk(f, r);
 	if (r->kernel)
 		fprintf(f, "kernel UDP        %s: receive buffer drops %" PRIu64
 			", send buffer drops %" PRIu64 " (this network namespace)\n",
@@ -401,7 +453,7 @@ static json_t *j_config(const struct opts *o, const struct run_result *r)
 {
 	return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:o, s:s, s:o, s:o, s:o, s:o,"
 			 " s:f, s:f, s:f, s:i, s:f, s:s, s:s, s:i, s:I}",
-			 "relay", o->relay, "transport", "udp",
+			 "relay", o->relay, "transport", transport_name(o),
 			 "gateways", (int)o->gateways, "agents", (int)o->agents,
 			 "channels", (int)o->channels, "threads", (int)o->threads,
 			 "model", model_kind_name(o->model),
@@ -540,30 +592,73 @@ static json_t *j_kernel(const struct run_result *r)
 			 "sndbuf_errors", count(k->sndbuf_errors));
 }
 
-static json_t *j_generator(const struct run_result *r)
+/* --transport dpdk: the port over the run; null otherwise. */
+static json_t *j_dpdk(const struct run_result *r)
+{
+	const struct transport_dpdk_info *d = &r->dpdk_info;
+	const struct transport_stats *tp = &r->t.tp;
+
+	if (!r->dpdk)
+		return json_null();
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:o, s:{s:o, s:o, s:o, s:b},"
+			 " s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o, s:o, s:o},"
+			 " s:{s:o, s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o, s:o, s:o}, s:o}",
+			 "port", d->port, "driver", d->driver, "mac", d->mac,
+			 "file_prefix", d->file_prefix, "queues", (int)d->queues,
+			 "link_up", d->link_up, "link_speed_mbps", count(d->link_speed),
+			 "mbufs", "pool", count(d->pool_size),
+			 "in_use_before", count(d->in_use_before),
+			 "in_use_after", count(d->in_use),
+			 "all_back", d->in_use == d->in_use_before,
+			 "frames", "rx", count(d->rx_frames), "rx_hop", count(d->rx_hop),
+			 "rx_handled", count(d->rx_handled), "rx_dropped", count(d->rx_dropped),
+			 "tx", count(d->tx_frames), "tx_dropped", count(d->tx_dropped),
+			 "arp", "requests_in", count(d->arp_requests_in),
+			 "replies_out", count(d->arp_replies_out),
+			 "requests_out", count(d->arp_requests_out),
+			 "replies_in", count(d->arp_replies_in),
+			 "handoffs", "out", count(tp->handoffs_out), "in", count(tp->handoffs_in),
+			 "ring_drops", count(tp->handoff_drops),
+			 "polls", "busy", count(tp->polls_busy), "idle", count(tp->polls_idle),
+			 "device", "tx_unsent", count(d->tx_unsent), "imissed", count(d->imissed),
+			 "ierrors", count(d->ierrors), "rx_nombuf", count(d->rx_nombuf),
+			 "neighbour", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+						"nd_solicits_in", count(d->nd_solicits_in),
+						"nd_adverts_out", count(d->nd_adverts_out),
+						"nd_solicits_out", count(d->nd_solicits_out),
+						"nd_adverts_in", count(d->nd_adverts_in),
+						"copies", count(d->neigh_copies),
+						"stale_frames", count(d->stale)));
+}
+
+static json_t *j_generator(const struct opts *o, const struct run_result *r)
 {
 	const struct worker_totals *t = &r->t;
 	json_t *cpu = json_array(), *user = json_array(), *sys = json_array();
+	json_t *busy = t->tp.polling ? json_array() : json_null();
 	json_t *drops = json_object();
 
 	for (unsigned i = 0; i < t->n_threads; i++) {
 		json_array_append_new(cpu, num(t->cpu[i]));
 		json_array_append_new(user, num(t->cpu_user[i]));
 		json_array_append_new(sys, num(t->cpu_sys[i]));
+		if (t->tp.polling)
+			json_array_append_new(busy, num(t->busy[i]));
 	}
 	for (unsigned i = 0; i < HOP_CLIENT_DROP_MAX; i++)
 		json_object_set_new(drops, hop_client_drop_name(i), count(t->hop_drops[i]));
-	return json_pack("{s:s, s:i, s:o, s:o, s:o, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-			 " s:o}",
-			 "transport", "udp", "threads", (int)t->n_threads,
-			 "cpu", cpu, "cpu_user", user, "cpu_sys", sys, "cpu_max", r->cpu_max,
-			 "saturated", r->saturated,
+	return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:s, s:f, s:b, s:o, s:o, s:o, s:o, s:o,"
+			 " s:o, s:o, s:o, s:o}",
+			 "transport", transport_name(o), "threads", (int)t->n_threads,
+			 "cpu", cpu, "cpu_user", user, "cpu_sys", sys, "busy", busy,
+			 "saturation_measure", t->tp.polling ? "poll_busy" : "cpu",
+			 "cpu_max", r->cpu_max, "saturated", r->saturated,
 			 "tx_packets", count(t->tp.tx_packets),
 			 "rx_packets", count(t->tp.rx_packets),
 			 "tx_errors", count(t->tp.tx_errors), "rx_errors", count(t->tp.rx_errors),
 			 "keepalives", count(t->hop_keepalives),
 			 "echoed_by_gateways", count(t->c.echoed_by_gw), "hop_drops", drops,
-			 "kernel_udp", j_kernel(r));
+			 "kernel_udp", j_kernel(r), "dpdk", j_dpdk(r));
 }
 
 int report_json(FILE *f, const struct opts *o, const struct run_result *r,
@@ -586,7 +681,7 @@ int report_json(FILE *f, const struct opts *o, const struct run_result *r,
 	json_object_set_new(j, "window_s", num(r->window_s));
 	j_traffic(o, r, j);
 	json_object_set_new(j, "relay", j_relay(o, r));
-	json_object_set_new(j, "generator", j_generator(r));
+	json_object_set_new(j, "generator", j_generator(o, r));
 	json_object_set_new(j, "warnings", warnings);
 	json_object_set_new(j, "latency_cdf", json_pack("{s:o, s:o}",
 		"rtt_us", cdf(r->t.rtt), "message_us", cdf(r->t.msg_latency)));

@@ -15,6 +15,8 @@
  *	close channels, join threads
  *
  * With --agents 0 the run ends once the gateways' handshakes are done.
+ * With a DPDK port, frames left from an earlier run are freed first, and the
+ * port's counters and mbufs in use are taken before and after the run.
  * SIGINT/SIGTERM end it early (after closing channels): the result says so.
  *
  * Threads: the caller's thread only (it becomes the controller).
@@ -31,16 +33,18 @@
 #include "bench/relaybench/opts.h"
 #include "bench/relaybench/prom.h"
 #include "bench/relaybench/snmp.h"
+#include "bench/relaybench/transport_dpdk.h"
 #include "bench/relaybench/worker.h"
 
 struct run_inputs {
 	const struct ident_params *ident;
 	const uint8_t *relay_pub;		/* 32 bytes */
 	const uint8_t *psk;			/* 32 bytes or NULL */
+	struct transport_dpdk_port *dpdk;	/* --transport dpdk: main.c's port; else NULL */
 	volatile sig_atomic_t *stop;		/* set by a signal handler: end early */
 };
 
-#define RUN_SATURATED_CPU 0.90			/* of one CPU per fleet thread */
+#define RUN_SATURATED_CPU 0.90			/* of one CPU per fleet thread (or busy) */
 #define RUN_BEHIND_RATIO 0.95			/* open loop: sent below 95% of offered */
 
 struct run_result {
@@ -59,11 +63,18 @@ struct run_result {
 	/* The kernel's UDP counters of relaybench's network namespace. */
 	bool kernel;				/* every read worked */
 	struct snmp_udp kernel_udp;		/* the window (the run without agents) */
-	/* Generator. */
-	double cpu_max;				/* busiest fleet thread, fraction of a CPU */
+	/*
+	 * Generator. Its load per thread is its CPU time over the window, or for a
+	 * polling transport (t.tp.polling), which spins at 100 % CPU whatever the
+	 * load, the share of the window its poll loop found work (t.busy[]).
+	 */
+	double cpu_max;				/* busiest fleet thread by that measure */
 	bool saturated;				/* cpu_max > RUN_SATURATED_CPU */
 	bool behind;				/* open loop: offered rate not reached */
 	double offered;				/* open loop: rate × window, messages */
+	/* --transport dpdk: the port over this run (mbufs in use at its start and end). */
+	bool dpdk;
+	struct transport_dpdk_info dpdk_info;
 };
 
 /*

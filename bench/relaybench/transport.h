@@ -8,8 +8,10 @@
  *
  *	transport_udp_create()   kernel UDP: one connected socket per flow,
  *	                         epoll; works against any relay (transport_udp.c)
- *	(DPDK, later)            memif/af_packet with the fleet's own UDP/IP
- *	                         headers, one source port per flow, busy polling
+ *	transport_dpdk_create()  a DPDK port (net_memif, net_af_packet, a NIC):
+ *	                         the fleet's own Ethernet/IP/UDP, one source
+ *	                         port per flow, one queue pair per thread, busy
+ *	                         polling (transport_dpdk.h)
  *
  * Usage, one transport per fleet thread:
  *
@@ -21,16 +23,21 @@
  *	                                       packets, calls on_rx for each (and
  *	                                       sends what they queued), returns
  *	transport_flush(t)                     send what is queued now
- *	transport_destroy(t)
+ *	transport_thread_exit(t)               on the owning thread, last: it is
+ *	                                       done with the transport
+ *	transport_destroy(t)                   from any thread, after that
  *
  * A transport only ever sends to the one relay address it was created with.
  *
  * Errors: int functions return 0 (or a count) or -errno.
- * Threads: a transport belongs to one thread; nothing locks.
+ * Threads: a transport belongs to one thread, which calls everything up to
+ * transport_thread_exit(); then another thread may read its stats and
+ * destroy it. Nothing locks.
  */
 #ifndef POSTERN_BENCH_RELAYBENCH_TRANSPORT_H
 #define POSTERN_BENCH_RELAYBENCH_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,10 +57,23 @@ typedef void (*transport_rx_fn)(void *flow_ctx, uint8_t *pkt, size_t len, uint64
 /* Counters since create, for the generator's own report. */
 struct transport_stats {
 	uint64_t tx_packets, tx_bytes;
-	uint64_t tx_errors;		/* refused by the kernel/driver (full buffer, ...) */
+	uint64_t tx_errors;		/* refused by the kernel/driver (full buffer, ...),
+					 * or dropped on the way (no route, unresolved MAC) */
 	uint64_t rx_packets, rx_bytes;
-	uint64_t rx_errors;		/* receive errors, truncated datagrams */
+	uint64_t rx_errors;		/* receive errors, truncated datagrams; DPDK: hop
+					 * packets for no open flow or not from the relay */
 	uint64_t rx_calls, waits;	/* receive syscalls (or bursts); sleeps in the poller */
+	/*
+	 * Polling transports (DPDK). A poll loop uses all of its CPU whatever
+	 * the load, so its CPU time says nothing; the time its iterations found
+	 * nothing to do does: busy = 1 - idle_ns / wall time.
+	 */
+	bool polling;			/* the transport busy-polls: read idle_ns, not CPU */
+	uint64_t polls_busy, polls_idle;	/* iterations that found frames / nothing */
+	uint64_t idle_ns;		/* time in idle iterations (and idle sleeps) */
+	/* Frames for another thread's flow: passed on its ring (out), taken from ours (in). */
+	uint64_t handoffs_out, handoffs_in;
+	uint64_t handoff_drops;		/* the owner's ring was full: freed */
 };
 
 struct transport_ops {
@@ -62,6 +82,7 @@ struct transport_ops {
 	int (*send)(struct transport *t, uint32_t flow, const uint8_t *pkt, size_t len);
 	int (*poll)(struct transport *t, uint64_t wait_ns, transport_rx_fn rx);
 	void (*flush)(struct transport *t);
+	void (*thread_exit)(struct transport *t);	/* may be NULL */
 	void (*destroy)(struct transport *t);
 };
 
@@ -124,6 +145,17 @@ static inline int transport_poll(struct transport *t, uint64_t wait_ns, transpor
 static inline void transport_flush(struct transport *t)
 {
 	t->ops->flush(t);
+}
+
+/*
+ * The owning thread is done with @t (it sends what is queued, and releases
+ * what it holds as that thread); call it on that thread before it returns.
+ * NULL is a no-op.
+ */
+static inline void transport_thread_exit(struct transport *t)
+{
+	if (t && t->ops->thread_exit)
+		t->ops->thread_exit(t);
 }
 
 /* Close every flow and free @t (queued packets are dropped). NULL is a no-op. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,25 @@
 #include "bench/relaybench/ident.h"
 #include "bench/relaybench/model.h"
 
-enum { SLOTS_MEMORY_MAX = 1 << 30 };	/* bytes of message slots per thread */
+enum {
+	SLOTS_MEMORY_MAX = 1 << 30,	/* bytes of message slots per thread */
+	SETUP_POLL_EVERY = 64,		/* identities made between polls of a polling transport */
+};
+
+/*
+ * What worker.c keeps beside struct worker (fleet.h): a polling transport's
+ * idle time at the window's two ends, for the busy fraction. The worker is
+ * allocated as this, and found back from it with container_of.
+ */
+struct worker_ext {
+	struct worker w;
+	uint64_t idle_start_ns, idle_end_ns;
+};
+
+static struct worker_ext *ext_of(const struct worker *w)
+{
+	return (struct worker_ext *)((char *)w - offsetof(struct worker_ext, w));
+}
 
 static uint64_t mono_ns(void)
 {
@@ -216,14 +235,33 @@ static int make_endpoint(struct worker *w, struct emu *e)
 	return ret;
 }
 
-static int setup(struct worker *w)
+static int make_transport(struct worker *w)
 {
 	struct transport_udp_config tc = {
 		.relay = w->o->relay,
 		.bind = w->o->bind,
 		.n_bind = w->o->n_bind,
 		.socket_buffer = FLEET_SOCKET_BUFFER,
+		.max_flows = w->n_eps ? w->n_eps : 1,
 	};
+	char err[200];
+	int ret;
+
+	if (w->cfg.dpdk) {
+		ret = transport_dpdk_create(&w->tp, w->cfg.dpdk, w->cfg.id, tc.max_flows, err,
+					    sizeof(err));
+		if (ret)
+			fail(w, ret, "cannot create the DPDK transport: %s", err);
+		return ret;
+	}
+	ret = transport_udp_create(&w->tp, &tc);
+	if (ret)
+		fail(w, ret, "cannot create the UDP transport: %s", strerror(-ret));
+	return ret;
+}
+
+static int setup(struct worker *w)
+{
 	double chans_total = (double)w->o->agents * w->o->channels;
 	int ret;
 
@@ -233,16 +271,20 @@ static int setup(struct worker *w)
 	ret = alloc_fleet(w);
 	if (ret)
 		return ret;
-	tc.max_flows = w->n_eps ? w->n_eps : 1;
-	ret = transport_udp_create(&w->tp, &tc);
-	if (ret) {
-		fail(w, ret, "cannot create the UDP transport: %s", strerror(-ret));
+	ret = make_transport(w);
+	if (ret)
 		return ret;
-	}
 	for (uint32_t i = 0; i < w->n_eps; i++) {
 		ret = make_endpoint(w, &w->eps[i]);
 		if (ret)
 			return ret;
+		/*
+		 * Other threads may hand this one frames (the relay's ARP answers
+		 * above all) while it signs thousands of tokens: a polling
+		 * transport has nobody else to take them off its ring.
+		 */
+		if (w->tp->stats.polling && i % SETUP_POLL_EVERY == SETUP_POLL_EVERY - 1)
+			transport_poll(w->tp, 0, on_rx);
 	}
 	w->hs_gap = 1e9 * w->cfg.threads / w->o->handshake_rate;
 	/* Each thread offers the share of the rate its channels carry. */
@@ -313,6 +355,7 @@ static void window_open(struct worker *w, uint64_t now)
 	w->window_open = true;
 	w->wall_start = now;
 	getrusage(RUSAGE_THREAD, &w->ru_start);
+	ext_of(w)->idle_start_ns = w->tp->stats.idle_ns;
 }
 
 static void window_close(struct worker *w, uint64_t now)
@@ -320,6 +363,7 @@ static void window_close(struct worker *w, uint64_t now)
 	w->window_closed = true;
 	w->wall_end = now;
 	getrusage(RUSAGE_THREAD, &w->ru_end);
+	ext_of(w)->idle_end_ns = w->tp->stats.idle_ns;
 }
 
 static void traffic(struct worker *w, uint64_t now)
@@ -422,7 +466,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 
 	if (setup(w))
-		return NULL;
+		goto out;
 	__atomic_fetch_add(&w->sh->ready, 1, __ATOMIC_RELEASE);
 	w->measure_start = UINT64_MAX;
 	w->measure_end = UINT64_MAX;
@@ -431,6 +475,9 @@ static void *worker_main(void *arg)
 			break;
 	loop(w);
 	publish(w);
+out:
+	/* Last on this thread: a DPDK transport unregisters it from EAL here. */
+	transport_thread_exit(w->tp);
 	return NULL;
 }
 
@@ -438,10 +485,12 @@ static void *worker_main(void *arg)
 
 int worker_create(struct worker **out, const struct worker_config *cfg)
 {
-	struct worker *w = calloc(1, sizeof(*w));
+	struct worker_ext *x = calloc(1, sizeof(*x));
+	struct worker *w;
 
-	if (!w)
+	if (!x)
 		return -ENOMEM;
+	w = &x->w;
 	w->cfg = *cfg;
 	w->o = cfg->o;
 	w->sh = cfg->sh;
@@ -531,6 +580,13 @@ void worker_collect(const struct worker *w, struct worker_totals *t)
 		t->tp.rx_errors += s->rx_errors;
 		t->tp.rx_calls += s->rx_calls;
 		t->tp.waits += s->waits;
+		t->tp.polling |= s->polling;
+		t->tp.polls_busy += s->polls_busy;
+		t->tp.polls_idle += s->polls_idle;
+		t->tp.idle_ns += s->idle_ns;
+		t->tp.handoffs_out += s->handoffs_out;
+		t->tp.handoffs_in += s->handoffs_in;
+		t->tp.handoff_drops += s->handoff_drops;
 	}
 	hdr_merge(t->hs_latency, w->hs_lat);
 	hdr_merge(t->open_latency, w->open_lat);
@@ -563,9 +619,13 @@ void worker_collect(const struct worker *w, struct worker_totals *t)
 			      (double)(w->wall_end - w->wall_start) / 1e9 : 0;
 
 		if (wall > 0 && w->window_closed) {
+			const struct worker_ext *x = ext_of(w);
+			double idle = (double)(x->idle_end_ns - x->idle_start_ns) / 1e9;
+
 			t->cpu_user[i] = seconds(&w->ru_start.ru_utime, &w->ru_end.ru_utime) / wall;
 			t->cpu_sys[i] = seconds(&w->ru_start.ru_stime, &w->ru_end.ru_stime) / wall;
 			t->cpu[i] = t->cpu_user[i] + t->cpu_sys[i];
+			t->busy[i] = idle < wall ? 1 - idle / wall : 0;
 		}
 		t->n_threads++;
 	}
@@ -588,5 +648,5 @@ void worker_destroy(struct worker *w)
 	hdr_destroy(w->msg_lat);
 	hdr_destroy(w->lag);
 	hdr_destroy(w->interval);
-	free(w);
+	free(ext_of(w));
 }

@@ -23,6 +23,11 @@
  * CHANNEL_DATA, agents account for echoes and, closed loop, send the next
  * message at once.
  *
+ * Transport: kernel UDP, or with worker_config.dpdk the DPDK port's queue
+ * pair `id` (transport_dpdk.h); the thread then registers with EAL while it
+ * runs and polls the transport every 64 identities while it makes them, so
+ * that frames other threads hand it never wait long.
+ *
  * Threads: worker_create/start/join/collect/destroy on the controller's
  * thread; worker_published() may be read while the worker runs.
  */
@@ -36,6 +41,7 @@
 #include "bench/relaybench/ident.h"
 #include "bench/relaybench/opts.h"
 #include "bench/relaybench/transport.h"
+#include "bench/relaybench/transport_dpdk.h"
 #include "endpoint/hop_client.h"
 #include "wire/frame.h"
 
@@ -63,6 +69,7 @@ struct worker_config {
 	const struct ident_params *ident;
 	const uint8_t *relay_pub;	/* 32 bytes, copied by each hop client */
 	const uint8_t *psk;		/* 32 bytes or NULL */
+	struct transport_dpdk_port *dpdk;	/* --transport dpdk: the port; NULL: kernel UDP */
 	struct worker_shared *sh;
 };
 
@@ -84,6 +91,11 @@ struct worker_totals {
 	unsigned n_threads;
 	double cpu[OPTS_THREADS_MAX];		/* user+sys / wall over the window */
 	double cpu_user[OPTS_THREADS_MAX], cpu_sys[OPTS_THREADS_MAX];
+	/*
+	 * A polling transport (tp.polling) keeps its thread at 100 % CPU: its
+	 * load is the share of the window its poll loop was not idle.
+	 */
+	double busy[OPTS_THREADS_MAX];		/* 1 - idle / wall over the window */
 };
 
 struct worker;

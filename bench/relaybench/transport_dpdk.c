@@ -1,0 +1,1156 @@
+/*
+ * transport_dpdk.c — relaybench's DPDK transport (transport_dpdk.h).
+ *
+ * The Ethernet/IP/UDP work is the relay's own DPDK layer (dataplane/l2l3.h):
+ * RX validation, ARP and neighbour discovery answers, the neighbour cache that
+ * resolves the relay's MAC, TX headers and checksums. That layer knows a
+ * handful of listeners (DP_IFACE_LISTENERS_MAX) and sends from the listener's
+ * port; the fleet needs one source port per flow, thousands of them. So each
+ * --bind address gets one listener on FLOWPORT_LISTEN, and this file moves
+ * the real port in and out around it:
+ *
+ *	RX  a UDP frame for flow port P of ours: destination port P → LISTEN
+ *	    (checksum updated incrementally, so the layer still verifies the
+ *	    sender's sum), the flow remembered by the frame's place in the burst
+ *	    (dp_l2l3_rx() keeps the order of what it delivers)
+ *	TX  the hop packet carries its flow's port in pkt_meta.aux; after
+ *	    dp_l2l3_tx() (and after the neighbour cache released it, which may be
+ *	    later) the frame's source port LISTEN → the flow's, just before
+ *	    rte_eth_tx_burst()
+ *
+ * Fleet threads are ordinary pthreads (worker.c) that register with EAL
+ * (rte_thread_register) instead of running as EAL lcores: worker.c keeps one
+ * thread model for both transports (signals blocked, joined by the
+ * controller), the kernel UDP transport needs no EAL at all, and a registered
+ * thread has an lcore id, so the mbuf pool's per-lcore cache serves it (an
+ * unregistered thread would take every mbuf from the shared ring). Each is
+ * pinned to its CPU of the --eal core list.
+ *
+ * One poll iteration: RX burst → sort (own / another thread's / neighbour
+ * answer to copy) → dp_l2l3_rx → flows' callbacks (which queue sends) → the
+ * handoff ring, the same way → every 100 ms dp_l2l3_tick → TX: pending hop
+ * packets through dp_l2l3_tx, the vector to the device when 32 frames wait
+ * and before every wait (the l3fwd shape; a bench has no latency to trade for
+ * batching across waits).
+ */
+#define _GNU_SOURCE	/* pthread_setaffinity_np, CPU_* */
+
+#include "bench/relaybench/transport_dpdk.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "bench/relaybench/flowport.h"
+#include "dataplane/eal.h"
+#include "dataplane/iface.h"
+#include "dataplane/l2l3.h"
+#include "dataplane/neigh.h"
+#include "endpoint/udp.h"
+#include "relay/pkt.h"
+#include "wire/hop.h"
+
+enum {
+	BURST = 32,
+	TXV_CAP = 256,			/* one RX burst's worst case is DP_L2L3_RX_TXV_MAX(32) */
+	TX_FLUSH = 32,			/* hand the vector to the device once this many wait */
+	PEND_MAX = 64,			/* hop packets queued before dp_l2l3_tx() */
+	RX_DESC = 512,
+	TX_DESC = 512,
+	TICK_MS = 100,			/* neighbour cache housekeeping */
+	PRIME_MS = 1000,		/* a new resolution attempt while the MAC is unknown */
+	DRAIN_ROUNDS = 1024,		/* bursts per queue when draining */
+	LINGER_MS = 100,		/* before closing the port */
+	NO_FLOW = UINT32_MAX,
+	SLEEP_MIN_US = 10,
+};
+
+/* pkt_meta.aux of our hop packets: a mark, "resolution probe only", the flow's source port. */
+#define AUX_MARK	UINT64_C(0x5242440000000000)	/* "RBD" */
+#define AUX_MARK_MASK	UINT64_C(0xffffff0000000000)
+#define AUX_DUMMY	UINT64_C(0x0000000100000000)
+
+struct transport_dpdk_port {
+	struct rte_mempool *pool;
+	uint16_t port_id;
+	bool configured, started;
+	unsigned threads;
+	struct flowport_plan plan;
+	struct dp_iface ifc;		/* template for every thread's dp_l2l3 */
+	struct pkt_addr relay;
+	uint8_t nh[16];			/* next hop toward the relay */
+	uint16_t cpus[TRANSPORT_DPDK_CPUS_MAX];
+	unsigned n_cpus;
+	uint64_t link_timeout_ns;
+	enum transport_dpdk_idle idle;
+	struct rte_ring *ring[FLOWPORT_THREADS_MAX];	/* frames handed to thread i */
+	struct transport_dpdk_info info;	/* identity, and the destroyed transports' sums */
+};
+
+struct flow {
+	void *ctx;
+};
+
+struct transport_dpdk {
+	struct transport head;		/* first: the struct transport * points here */
+	struct transport_dpdk_port *p;
+	unsigned id;
+	uint16_t port_id, queue;
+	bool registered;
+	bool fix_tx_cksum;		/* no UDP checksum offload: update the sum ourselves */
+	struct dp_l2l3 *l2;
+	struct flow *flows;
+	uint32_t n_flows, max_flows;
+	uint64_t hz, tick_cycles, next_tick;
+	uint64_t idle_cycles;
+	uint64_t l2_tx_dropped_seen;	/* dp_l2l3's TX drops already in stats.tx_errors */
+	uint64_t tx_unsent, neigh_copies;
+	unsigned n_pend;
+	struct rte_mbuf *pend[PEND_MAX];
+	struct dp_txv tx;
+	struct rte_mbuf *slots[TXV_CAP];
+	uint16_t hop_len[TXV_CAP];	/* per TX vector slot: hop bytes, 0 for other frames */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static struct transport_dpdk *dpdk_of(struct transport *t)
+{
+	return (struct transport_dpdk *)t;
+}
+
+static int failf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int failf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* --- TX ----------------------------------------------------------------------- */
+
+/*
+ * Give every hop frame on the vector its flow's source port (the layer wrote
+ * FLOWPORT_LISTEN), drop resolution probes, note hop sizes for the counters.
+ * Runs once per frame: a fixed frame no longer leaves from LISTEN.
+ */
+static void fix_ports(struct transport_dpdk *t)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < t->tx.n; i++) {
+		struct rte_mbuf *m = t->tx.m[i];
+		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+		struct flowport_frame f;
+		uint64_t aux;
+
+		t->hop_len[k] = 0;
+		if (m->nb_segs == 1 &&
+		    flowport_peek(d, rte_pktmbuf_data_len(m), &f) == FLOWPORT_UDP &&
+		    f.src_port == FLOWPORT_LISTEN) {
+			aux = pkt_meta(m)->aux;
+			if ((aux & AUX_MARK_MASK) != AUX_MARK || (aux & AUX_DUMMY)) {
+				/* A probe that made the relay's MAC resolve: its job is done. */
+				if ((aux & AUX_MARK_MASK) != AUX_MARK)
+					t->head.stats.tx_errors++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			flowport_set_port(d, &f, false, (uint16_t)aux, t->fix_tx_cksum);
+			t->hop_len[k] = (uint16_t)(rte_pktmbuf_data_len(m) - f.l4_off - 8);
+		}
+		t->tx.m[k++] = m;
+	}
+	t->tx.n = k;
+}
+
+/* Hand the vector to the device; what it does not take is freed and counted. */
+static void tx_burst(struct transport_dpdk *t)
+{
+	struct transport_stats *st = &t->head.stats;
+	uint64_t dropped = dp_l2stats_tx_dropped(dp_l2l3_stats(t->l2));
+	uint16_t n, sent;
+
+	/* Hop packets the layer dropped (no route, MAC unresolved in time) are ours to count. */
+	st->tx_errors += dropped - t->l2_tx_dropped_seen;
+	t->l2_tx_dropped_seen = dropped;
+	fix_ports(t);
+	n = (uint16_t)t->tx.n;
+	if (!n)
+		return;
+	sent = rte_eth_tx_burst(t->port_id, t->queue, t->tx.m, n);
+	for (uint16_t i = 0; i < n; i++) {
+		if (!t->hop_len[i])
+			continue;
+		if (i < sent) {
+			st->tx_packets++;
+			st->tx_bytes += t->hop_len[i];
+		} else {
+			st->tx_errors++;
+		}
+	}
+	if (sent < n) {
+		rte_pktmbuf_free_bulk(t->tx.m + sent, n - sent);
+		t->tx_unsent += n - sent;
+	}
+	t->tx.n = 0;
+}
+
+/* Make room for @need frames on the vector, so that dp_l2l3 never drops for want of it. */
+static void room(struct transport_dpdk *t, unsigned need)
+{
+	if (t->tx.cap - t->tx.n < need)
+		tx_burst(t);
+}
+
+/* Pending hop packets through the Ethernet/IP layer onto the vector. */
+static void encap(struct transport_dpdk *t)
+{
+	if (!t->n_pend)
+		return;
+	room(t, DP_L2L3_TX_TXV_MAX(t->n_pend));
+	dp_l2l3_tx(t->l2, t->pend, t->n_pend, &t->tx, mono_ns());
+	t->n_pend = 0;
+	if (t->tx.n >= TX_FLUSH)
+		tx_burst(t);
+}
+
+static void flush_all(struct transport_dpdk *t)
+{
+	encap(t);
+	tx_burst(t);
+}
+
+static int dpdk_send(struct transport *tp, uint32_t flow, const uint8_t *pkt, size_t len)
+{
+	struct transport_dpdk *t = dpdk_of(tp);
+	struct rte_mbuf *m;
+	struct pkt_meta *meta;
+	unsigned bind;
+	uint16_t port;
+	char *d;
+
+	if (len > HOP_MTU || flow >= t->n_flows) {
+		tp->stats.tx_errors++;
+		return len > HOP_MTU ? -EMSGSIZE : -EINVAL;
+	}
+	m = rte_pktmbuf_alloc(t->p->pool);
+	if (!m) {
+		tp->stats.tx_errors++;
+		return -ENOBUFS;
+	}
+	d = rte_pktmbuf_append(m, (uint16_t)len);
+	if (!d) {
+		rte_pktmbuf_free(m);
+		tp->stats.tx_errors++;
+		return -EMSGSIZE;
+	}
+	memcpy(d, pkt, len);
+	flowport_local(&t->p->plan, t->id, flow, &bind, &port);	/* checked at flow_open */
+	meta = pkt_meta(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->peer = t->p->relay;
+	meta->listener = (uint16_t)bind;
+	meta->aux = AUX_MARK | port;
+	t->pend[t->n_pend++] = m;
+	if (t->n_pend == PEND_MAX)
+		encap(t);
+	return 0;
+}
+
+static void dpdk_flush(struct transport *tp)
+{
+	flush_all(dpdk_of(tp));
+}
+
+/* --- RX --------------------------------------------------------------------------- */
+
+/* The index of our address @addr (4 or 16 bytes by @family), or -1. */
+static int bind_index(const struct dp_iface *ifc, uint8_t family, const uint8_t *addr)
+{
+	for (unsigned i = 0; i < ifc->n_addrs; i++)
+		if (ifc->addrs[i].family == family &&
+		    !memcmp(ifc->addrs[i].addr, addr, family == PKT_AF_INET ? 4 : 16))
+			return (int)i;
+	return -1;
+}
+
+/* A frame for thread @owner's flow: onto its ring, or freed and counted. */
+static void hand_off(struct transport_dpdk *t, unsigned owner, struct rte_mbuf *m)
+{
+	if (rte_ring_mp_enqueue(t->p->ring[owner], m)) {
+		rte_pktmbuf_free(m);
+		t->head.stats.handoff_drops++;
+		return;
+	}
+	t->head.stats.handoffs_out++;
+}
+
+/*
+ * An ARP reply or neighbour advertisement teaches every thread's cache, but
+ * lands on one queue: a copy for each other thread (as the relay's ethdev
+ * backend does between its workers). It asks nothing back, so nothing is
+ * sent twice.
+ */
+static void copy_to_others(struct transport_dpdk *t, const struct rte_mbuf *m)
+{
+	for (unsigned o = 0; o < t->p->threads; o++) {
+		struct rte_mbuf *c;
+
+		if (o == t->id)
+			continue;
+		c = rte_pktmbuf_copy(m, t->p->pool, 0, UINT32_MAX);
+		if (!c) {
+			t->head.stats.handoff_drops++;
+			continue;
+		}
+		hand_off(t, o, c);
+		t->neigh_copies++;
+	}
+}
+
+/* One hop packet for flow @fl: to its callback, or counted. Consumes @m. @return 1 if delivered. */
+static unsigned deliver(struct transport_dpdk *t, struct rte_mbuf *m, uint32_t fl,
+			transport_rx_fn rx, uint64_t now)
+{
+	struct transport_stats *st = &t->head.stats;
+	unsigned len = rte_pktmbuf_data_len(m);
+
+	/* As connect() does for the UDP transport: only the relay's packets reach a flow. */
+	if (fl >= t->n_flows || !rx || !pkt_addr_equal(&pkt_meta(m)->peer, &t->p->relay)) {
+		st->rx_errors++;
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	st->rx_packets++;
+	st->rx_bytes += len;
+	rx(t->flows[fl].ctx, rte_pktmbuf_mtod(m, uint8_t *), len, now);
+	rte_pktmbuf_free(m);
+	return 1;
+}
+
+/*
+ * Sort @n frames (from our queue, or @from_ring: handed to us) and run ours
+ * through the Ethernet/IP layer. Consumes all. @return hop packets delivered.
+ */
+static unsigned rx_frames(struct transport_dpdk *t, struct rte_mbuf **m, unsigned n,
+			  bool from_ring, transport_rx_fn rx, uint64_t now)
+{
+	struct rte_mbuf *mine[BURST], *hop[BURST];
+	uint32_t flow[BURST];
+	unsigned k = 0, nh, j = 0, delivered = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *d = rte_pktmbuf_mtod(m[i], uint8_t *);
+		struct flowport_frame f;
+		enum flowport_kind kind = FLOWPORT_OTHER;
+		uint32_t fl = NO_FLOW;
+		unsigned owner;
+		int b;
+
+		if (m[i]->nb_segs == 1)
+			kind = flowport_peek(d, rte_pktmbuf_data_len(m[i]), &f);
+		if (kind == FLOWPORT_UDP) {
+			b = bind_index(&t->p->ifc, f.family == 4 ? PKT_AF_INET : PKT_AF_INET6,
+				       d + f.dst_off);
+			if (b >= 0 && flowport_owner(&t->p->plan, (unsigned)b, f.dst_port, &owner,
+						     &fl)) {
+				if (owner != t->id && !from_ring) {
+					hand_off(t, owner, m[i]);
+					continue;
+				}
+				if (owner == t->id) {
+					/* The layer below listens on LISTEN only (see the top). */
+					flowport_set_port(d, &f, true, FLOWPORT_LISTEN, true);
+					t->head.stats.handoffs_in += from_ring;
+				} else {
+					fl = NO_FLOW;	/* not ours: dropped below (no_listener) */
+				}
+			}
+		} else if (kind == FLOWPORT_NEIGH_ANSWER && !from_ring && t->p->threads > 1) {
+			copy_to_others(t, m[i]);
+		}
+		mine[k] = m[i];
+		flow[k++] = fl;
+	}
+	if (!k)
+		return 0;
+	room(t, DP_L2L3_RX_TXV_MAX(k));
+	nh = dp_l2l3_rx(t->l2, mine, k, hop, &t->tx, now);
+	/* hop[] is mine[] less what the layer consumed, in order (l2l3.h). */
+	for (unsigned h = 0; h < nh; h++) {
+		while (j < k && mine[j] != hop[h])
+			j++;
+		delivered += deliver(t, hop[h], j < k ? flow[j++] : NO_FLOW, rx, now);
+	}
+	return delivered;
+}
+
+/* One look at the queue and the ring. @return hop packets delivered; *@work: frames seen. */
+static unsigned poll_once(struct transport_dpdk *t, transport_rx_fn rx, bool *work)
+{
+	struct rte_mbuf *m[BURST];
+	uint16_t n = rte_eth_rx_burst(t->port_id, t->queue, m, BURST);
+	unsigned r, delivered = 0;
+	uint64_t now = 0;
+
+	t->head.stats.rx_calls++;
+	if (n) {
+		now = mono_ns();
+		delivered += rx_frames(t, m, n, false, rx, now);
+	}
+	r = rte_ring_sc_dequeue_burst(t->p->ring[t->id], (void **)m, BURST, NULL);
+	if (r) {
+		if (!now)
+			now = mono_ns();
+		delivered += rx_frames(t, m, r, true, rx, now);
+	}
+	*work = n || r;
+	return delivered;
+}
+
+static void tick(struct transport_dpdk *t, uint64_t tsc)
+{
+	if (tsc < t->next_tick)
+		return;
+	t->next_tick = tsc + t->tick_cycles;
+	/* One solicitation per unresolved neighbour with packets waiting: we have one. */
+	room(t, 16);
+	dp_l2l3_tick(t->l2, &t->tx, mono_ns());
+}
+
+static void sleep_us(uint64_t us)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(us * 1000) };
+
+	nanosleep(&ts, NULL);
+}
+
+static int dpdk_poll(struct transport *tp, uint64_t wait_ns, transport_rx_fn rx)
+{
+	struct transport_dpdk *t = dpdk_of(tp);
+	struct transport_stats *st = &tp->stats;
+	uint64_t start = rte_rdtsc(), spin = t->hz / 1000000 * TRANSPORT_DPDK_SPIN_US;
+	uint64_t deadline = start + (uint64_t)((double)wait_ns * (double)t->hz / 1e9);
+	uint64_t last_work = start, sleep = SLEEP_MIN_US;
+	unsigned total = 0;
+
+	flush_all(t);
+	if (wait_ns)
+		st->waits++;
+	for (;;) {
+		uint64_t t0 = rte_rdtsc(), now;
+		bool work;
+
+		total += poll_once(t, rx, &work);
+		tick(t, t0);
+		if (work) {
+			st->polls_busy++;
+			flush_all(t);	/* the answers and echoes this batch caused */
+			last_work = t0;
+			sleep = SLEEP_MIN_US;
+		} else {
+			st->polls_idle++;
+			now = rte_rdtsc();
+			if (t->p->idle == TRANSPORT_DPDK_SLEEP && now - last_work >= spin &&
+			    now < deadline) {
+				uint64_t left_us = (deadline - now) * 1000000 / t->hz;
+
+				sleep_us(left_us < sleep ? left_us : sleep);
+				sleep = RTE_MIN(2 * sleep, (uint64_t)TRANSPORT_DPDK_SLEEP_MAX_US);
+			}
+			t->idle_cycles += rte_rdtsc() - t0;
+		}
+		if (total || rte_rdtsc() >= deadline)
+			break;
+	}
+	flush_all(t);
+	st->idle_ns = (uint64_t)((double)t->idle_cycles * 1e9 / (double)t->hz);
+	return (int)total;
+}
+
+/* --- flows, lifecycle ------------------------------------------------------------ */
+
+static int dpdk_flow_open(struct transport *tp, void *ctx, uint32_t *flow)
+{
+	struct transport_dpdk *t = dpdk_of(tp);
+	unsigned bind;
+	uint16_t port;
+
+	if (t->n_flows == t->max_flows ||
+	    flowport_local(&t->p->plan, t->id, t->n_flows, &bind, &port))
+		return -ENOSPC;
+	t->flows[t->n_flows].ctx = ctx;
+	*flow = t->n_flows++;
+	return 0;
+}
+
+static void dpdk_thread_exit(struct transport *tp)
+{
+	struct transport_dpdk *t = dpdk_of(tp);
+
+	if (!t->registered)
+		return;
+	flush_all(t);
+	/* What this lcore's cache holds goes back to the pool before the id is released. */
+	rte_mempool_cache_flush(rte_mempool_default_cache(t->p->pool, rte_lcore_id()), t->p->pool);
+	rte_thread_unregister();
+	t->registered = false;
+}
+
+/* The transport's counters into the port's sums (the controller's thread, after the run). */
+static void account(struct transport_dpdk *t)
+{
+	struct transport_dpdk_info *s = &t->p->info;
+	const struct dp_l2stats *l2 = dp_l2l3_stats(t->l2);
+
+	s->rx_frames += l2->rx_frames;
+	s->rx_hop += l2->rx_hop;
+	s->rx_handled += l2->rx_handled;
+	s->rx_dropped += dp_l2stats_rx_dropped(l2);
+	s->tx_frames += l2->tx_frames;
+	s->tx_dropped += dp_l2stats_tx_dropped(l2);
+	s->arp_requests_in += l2->arp_requests_in;
+	s->arp_replies_out += l2->arp_replies_out;
+	s->arp_requests_out += l2->arp_requests_out;
+	s->arp_replies_in += l2->arp_replies_in;
+	s->nd_solicits_in += l2->nd_solicits_in;
+	s->nd_adverts_out += l2->nd_adverts_out;
+	s->nd_solicits_out += l2->nd_solicits_out;
+	s->nd_adverts_in += l2->nd_adverts_in;
+	s->tx_unsent += t->tx_unsent;
+	s->neigh_copies += t->neigh_copies;
+}
+
+/* Everything @t holds back to the pool, and @t freed. */
+static void release(struct transport_dpdk *t)
+{
+	if (t->n_pend)
+		rte_pktmbuf_free_bulk(t->pend, t->n_pend);
+	if (t->tx.n)
+		rte_pktmbuf_free_bulk(t->tx.m, t->tx.n);
+	dp_l2l3_destroy(t->l2);	/* and the packets its neighbour cache holds */
+	free(t->flows);
+	free(t);
+}
+
+static void dpdk_destroy(struct transport *tp)
+{
+	struct transport_dpdk *t = dpdk_of(tp);
+
+	account(t);
+	release(t);
+}
+
+static const struct transport_ops dpdk_ops = {
+	.name = "dpdk",
+	.flow_open = dpdk_flow_open,
+	.send = dpdk_send,
+	.poll = dpdk_poll,
+	.flush = dpdk_flush,
+	.thread_exit = dpdk_thread_exit,
+	.destroy = dpdk_destroy,
+};
+
+static bool relay_resolved(const struct transport_dpdk *t)
+{
+	struct dp_neigh_info ni;
+
+	return dp_neigh_lookup(dp_l2l3_neigh(t->l2), t->p->relay.family, t->p->nh, &ni) &&
+	       (ni.state == DP_NEIGH_REACHABLE || ni.state == DP_NEIGH_STALE);
+}
+
+/*
+ * Make the neighbour cache solicit the next hop: it does so for a packet
+ * that waits on an unknown MAC, so send it an empty hop packet marked as a
+ * probe, which fix_ports() drops once the MAC is known instead of sending it.
+ */
+static void prime(struct transport_dpdk *t)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(t->p->pool);
+	struct pkt_meta *meta;
+
+	if (!m)
+		return;
+	meta = pkt_meta(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->peer = t->p->relay;
+	meta->aux = AUX_MARK | AUX_DUMMY;
+	t->pend[t->n_pend++] = m;
+	flush_all(t);
+}
+
+/*
+ * Know the relay's MAC before the first handshake: INITs sent while it is
+ * unknown wait in a queue of DP_NEIGH_QUEUE_LEN and the rest would be lost
+ * until the hop layer retransmits. The answer may land on another thread's
+ * queue; that thread copies it here (it polls during its own setup too).
+ */
+static int resolve(struct transport_dpdk *t, char *err, size_t errlen)
+{
+	uint64_t hz = t->hz, now = rte_rdtsc(), next_prime = now;
+	uint64_t deadline = now + (uint64_t)((double)t->p->link_timeout_ns * (double)hz / 1e9);
+	char text[INET6_ADDRSTRLEN];
+	bool work;
+
+	while (!relay_resolved(t)) {
+		now = rte_rdtsc();
+		if (now >= deadline) {
+			inet_ntop(t->p->relay.family == PKT_AF_INET ? AF_INET : AF_INET6, t->p->nh,
+				  text, sizeof(text));
+			return failf(err, errlen, -EHOSTUNREACH, "thread %u: no %s answer from %s "
+				     "within %.0f s: is it on the link of the DPDK port (else give "
+				     "--gateway)?", t->id, t->p->relay.family == PKT_AF_INET ?
+				     "ARP" : "neighbour discovery", text,
+				     (double)t->p->link_timeout_ns / 1e9);
+		}
+		if (now >= next_prime) {
+			prime(t);
+			next_prime = now + hz / 1000 * PRIME_MS;
+		}
+		poll_once(t, NULL, &work);
+		tick(t, now);
+		flush_all(t);
+		if (!work)
+			rte_pause();
+	}
+	flush_all(t);
+	return 0;
+}
+
+static int pin(const struct transport_dpdk_port *p, unsigned thread)
+{
+	cpu_set_t set;
+
+	if (!p->n_cpus)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(p->cpus[thread % p->n_cpus], &set);
+	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+int transport_dpdk_create(struct transport **out, struct transport_dpdk_port *p,
+			  unsigned thread, uint32_t max_flows, char *err, size_t errlen)
+{
+	struct transport_dpdk *t;
+	const char *why;
+	int ret;
+
+	if (thread >= p->threads || !max_flows)
+		return failf(err, errlen, -EINVAL, "thread %u: no queue pair for it", thread);
+	if (max_flows > flowport_capacity(&p->plan))
+		return failf(err, errlen, -ENOSPC, "thread %u: %u flows, but its share of source "
+			     "ports is %u: add --bind addresses", thread, max_flows,
+			     flowport_capacity(&p->plan));
+	ret = pin(p, thread);
+	if (ret)
+		return failf(err, errlen, ret, "thread %u: cannot pin it to CPU %u: %s", thread,
+			     p->cpus[thread % p->n_cpus], strerror(-ret));
+	if (rte_thread_register())
+		return failf(err, errlen, -rte_errno, "thread %u: EAL does not register it: %s",
+			     thread, rte_strerror(rte_errno));
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		ret = failf(err, errlen, -ENOMEM, "thread %u: out of memory", thread);
+		goto err_register;
+	}
+	t->head.ops = &dpdk_ops;
+	t->head.stats.polling = true;
+	t->p = p;
+	t->id = thread;
+	t->port_id = p->port_id;
+	t->queue = (uint16_t)thread;
+	t->registered = true;
+	t->max_flows = max_flows;
+	t->fix_tx_cksum = !(p->ifc.tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
+	t->hz = rte_get_tsc_hz();
+	t->tick_cycles = t->hz / 1000 * TICK_MS;
+	dp_txv_init(&t->tx, t->slots, TXV_CAP);
+	t->flows = calloc(max_flows, sizeof(*t->flows));
+	if (!t->flows) {
+		ret = failf(err, errlen, -ENOMEM, "thread %u: out of memory for %u flows", thread,
+			    max_flows);
+		goto err_t;
+	}
+	ret = dp_l2l3_create(&t->l2, &p->ifc, p->pool, 0, (int)rte_socket_id(), &why);
+	if (ret) {
+		ret = failf(err, errlen, ret, "thread %u: %s", thread, why);
+		goto err_t;
+	}
+	ret = resolve(t, err, errlen);
+	if (ret)
+		goto err_t;
+	/* The probes the cache dropped while resolving were no hop packets. */
+	t->l2_tx_dropped_seen = dp_l2stats_tx_dropped(dp_l2l3_stats(t->l2));
+	*out = &t->head;
+	return 0;
+
+err_t:
+	release(t);	/* not accounted: other threads may be failing at the same time */
+err_register:
+	rte_thread_unregister();
+	return ret;
+}
+
+/* --- the port ----------------------------------------------------------------------- */
+
+static void eal_log(unsigned level, const char *line)
+{
+	(void)level;
+	fprintf(stderr, "relaybench: dpdk: %s\n", line);
+}
+
+/* Address text @text of @family into @a (4 or 16 bytes). @return false if not that. */
+static bool parse_ip(const char *text, uint8_t family, uint8_t *a)
+{
+	return inet_pton(family == PKT_AF_INET ? AF_INET : AF_INET6, text, a) == 1;
+}
+
+static int parse_relay(struct transport_dpdk_port *p, const char *text)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (udp_addr_parse(text, &ss, &len))
+		return -EINVAL;
+	memset(&p->relay, 0, sizeof(p->relay));
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+
+		p->relay.family = PKT_AF_INET;
+		p->relay.port = ntohs(in->sin_port);
+		memcpy(p->relay.addr, &in->sin_addr, 4);
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+		p->relay.family = PKT_AF_INET6;
+		p->relay.port = ntohs(in6->sin6_port);
+		memcpy(p->relay.addr, &in6->sin6_addr, 16);
+	}
+	return 0;
+}
+
+/* The port's layer 3 identity: our addresses (host routes), one listener each, the next hop. */
+static int make_iface(struct transport_dpdk_port *p, const struct transport_dpdk_config *cfg,
+		      char *err, size_t errlen)
+{
+	struct dp_iface *ifc = &p->ifc;
+	uint8_t fam = p->relay.family;
+	uint8_t *gw = fam == PKT_AF_INET ? ifc->gateway4 : ifc->gateway6;
+	const char *why;
+
+	for (unsigned i = 0; i < cfg->n_bind; i++) {
+		struct dp_ifaddr *a = &ifc->addrs[i];
+
+		a->family = fam;
+		a->prefix_len = fam == PKT_AF_INET ? 32 : 128;
+		if (!parse_ip(cfg->bind[i], fam, a->addr))
+			return failf(err, errlen, -EINVAL, "--bind: '%s' is not an %s address like "
+				     "--relay %s", cfg->bind[i],
+				     fam == PKT_AF_INET ? "IPv4" : "IPv6", cfg->relay);
+		ifc->listeners[i] = (struct pkt_addr){ .family = fam, .port = FLOWPORT_LISTEN };
+		memcpy(ifc->listeners[i].addr, a->addr, 16);
+	}
+	ifc->n_addrs = cfg->n_bind;
+	ifc->n_listeners = cfg->n_bind;
+	/*
+	 * Host routes and the relay (or --gateway) as the next hop for all: "taken
+	 * as on-link whatever the prefixes say" (iface.h), so no prefix is needed.
+	 */
+	if (cfg->gateway) {
+		if (!parse_ip(cfg->gateway, fam, gw))
+			return failf(err, errlen, -EINVAL, "--gateway: '%s' is not an %s address "
+				     "like --relay %s", cfg->gateway,
+				     fam == PKT_AF_INET ? "IPv4" : "IPv6", cfg->relay);
+	} else {
+		memcpy(gw, p->relay.addr, fam == PKT_AF_INET ? 4 : 16);
+	}
+	ifc->mtu = DP_IFACE_MTU_DEFAULT;
+	/* Checked now with a stand-in MAC, before EAL starts; again with the port's own. */
+	ifc->mac = (struct rte_ether_addr){ .addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } };
+	if (dp_iface_check(ifc, &why))
+		return failf(err, errlen, -EINVAL, "--bind/--relay/--gateway: %s", why);
+	if (!dp_iface_next_hop(ifc, fam, p->relay.addr, p->nh))
+		return failf(err, errlen, -EINVAL, "--relay %s: no next hop", cfg->relay);
+	return 0;
+}
+
+static void port_names(char *out, size_t len)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	uint16_t pid;
+	size_t n = 0;
+
+	out[0] = '\0';
+	RTE_ETH_FOREACH_DEV(pid) {
+		if (!rte_eth_dev_get_name_by_port(pid, name) && n < len)
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", name);
+	}
+}
+
+static int port_fail(char *err, size_t errlen, const struct transport_dpdk_port *p, int ret,
+		     const char *what)
+{
+	return failf(err, errlen, ret, "port %s (%s): %s: %s", p->info.port, p->info.driver, what,
+		     rte_strerror(-ret));
+}
+
+/* The one port EAL made: dev_info → configure → queues → MAC → start (ethdev.c's order). */
+static int port_setup(struct transport_dpdk_port *p, char *err, size_t errlen)
+{
+	struct rte_eth_dev_info di;
+	struct rte_eth_conf conf;
+	struct rte_eth_rxconf rxq;
+	struct rte_eth_txconf txq;
+	uint16_t q = (uint16_t)p->threads, rxd = RX_DESC, txd = TX_DESC, pid;
+	const char *why;
+	char names[256];
+	int ret;
+
+	if (rte_eth_dev_count_avail() != 1) {
+		port_names(names, sizeof(names));
+		return failf(err, errlen, -ENODEV, "--eal: %s: relaybench drives exactly one port "
+			     "(give one --vdev=net_memif0,... or "
+			     "--vdev=net_af_packet0,iface=..., or -a PCI)",
+			     rte_eth_dev_count_avail() ? names : "no Ethernet port");
+	}
+	RTE_ETH_FOREACH_DEV(pid)
+		p->port_id = pid;
+	rte_eth_dev_get_name_by_port(p->port_id, p->info.port);
+	ret = rte_eth_dev_info_get(p->port_id, &di);
+	if (ret)
+		return port_fail(err, errlen, p, ret, "device info");
+	snprintf(p->info.driver, sizeof(p->info.driver), "%s",
+		 di.driver_name ? di.driver_name : "?");
+	if (di.max_rx_queues < q || di.max_tx_queues < q)
+		return failf(err, errlen, -EINVAL, "port %s (%s): --threads %u needs %u RX and TX "
+			     "queues (one pair per thread), the device has %u and %u%s",
+			     p->info.port, p->info.driver, q, q, di.max_rx_queues,
+			     di.max_tx_queues, !strcmp(p->info.driver, "net_af_packet") ?
+			     " (net_af_packet: set qpairs=)" : "");
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mtu = DP_IFACE_MTU_DEFAULT;
+	/* Replies spread by RSS where there is any; the demultiplexer fixes the rest. */
+	if (q > 1 && (di.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP))) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = di.flow_type_rss_offloads &
+						   (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+	}
+	conf.rxmode.offloads = di.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
+						     RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+	conf.txmode.offloads = di.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+						     RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
+	p->ifc.tx_offloads = conf.txmode.offloads;
+	ret = rte_eth_dev_configure(p->port_id, q, q, &conf);
+	if (ret)
+		return port_fail(err, errlen, p, ret, "configure");
+	p->configured = true;
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &rxd, &txd);
+	if (ret)
+		return port_fail(err, errlen, p, ret, "descriptor counts");
+	p->info.rx_desc = rxd;
+	p->info.tx_desc = txd;
+	rxq = di.default_rxconf;
+	rxq.offloads = conf.rxmode.offloads;
+	txq = di.default_txconf;
+	txq.offloads = conf.txmode.offloads;
+	for (uint16_t i = 0; i < q; i++) {
+		ret = rte_eth_rx_queue_setup(p->port_id, i, rxd, SOCKET_ID_ANY, &rxq, p->pool);
+		if (ret)
+			return port_fail(err, errlen, p, ret, "RX queue setup");
+		ret = rte_eth_tx_queue_setup(p->port_id, i, txd, SOCKET_ID_ANY, &txq);
+		if (ret)
+			return port_fail(err, errlen, p, ret, "TX queue setup");
+	}
+	p->info.queues = q;
+	ret = rte_eth_macaddr_get(p->port_id, &p->ifc.mac);
+	if (ret)
+		return port_fail(err, errlen, p, ret, "MAC address");
+	if (!rte_is_valid_assigned_ether_addr(&p->ifc.mac)) {
+		rte_eth_random_addr(p->ifc.mac.addr_bytes);
+		rte_eth_dev_default_mac_addr_set(p->port_id, &p->ifc.mac);
+	}
+	rte_ether_format_addr(p->info.mac, sizeof(p->info.mac), &p->ifc.mac);
+	if (dp_iface_check(&p->ifc, &why))
+		return failf(err, errlen, -EINVAL, "port %s (%s): %s", p->info.port,
+			     p->info.driver, why);
+	/* Neighbour solicitations come to solicited-node multicast groups (RFC 4861 7.2.2). */
+	rte_eth_allmulticast_enable(p->port_id);
+	ret = rte_eth_dev_start(p->port_id);
+	if (ret && !strcmp(p->info.driver, "net_memif"))
+		return port_fail(err, errlen, p, ret, "start (a memif client needs the server's "
+				 "socket: is the relay, the memif server, running, with socket= "
+				 "naming its socket?)");
+	if (ret)
+		return port_fail(err, errlen, p, ret, "start");
+	p->started = true;
+	return 0;
+}
+
+static int wait_link(struct transport_dpdk_port *p, char *err, size_t errlen)
+{
+	uint64_t deadline = mono_ns() + p->link_timeout_ns;
+	struct rte_eth_link link;
+
+	for (;;) {
+		memset(&link, 0, sizeof(link));
+		if (!rte_eth_link_get_nowait(p->port_id, &link) &&
+		    link.link_status == RTE_ETH_LINK_UP)
+			break;
+		if (mono_ns() >= deadline)
+			return failf(err, errlen, -ETIMEDOUT, "port %s (%s): link still down after "
+				     "%.0f s%s", p->info.port, p->info.driver,
+				     (double)p->link_timeout_ns / 1e9,
+				     !strcmp(p->info.driver, "net_memif") ? " (is the relay, the "
+				     "memif server, up on that socket, with at least --threads "
+				     "workers? memif pairs queue i with the server's queue i)" :
+				     "");
+		usleep(20 * 1000);
+	}
+	p->info.link_up = true;
+	p->info.link_speed = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+	return 0;
+}
+
+static int make_rings(struct transport_dpdk_port *p, char *err, size_t errlen)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	for (unsigned i = 0; i < p->threads; i++) {
+		snprintf(name, sizeof(name), "rbd_handoff_%u", i);
+		p->ring[i] = rte_ring_create(name, TRANSPORT_DPDK_RING, SOCKET_ID_ANY,
+					     RING_F_SC_DEQ);
+		if (!p->ring[i])
+			return failf(err, errlen, -ENOMEM, "thread %u: no handoff ring: %s", i,
+				     rte_strerror(rte_errno));
+	}
+	return 0;
+}
+
+/* Mbufs one thread may hold: its RX and TX descriptors, vector, pending packets, ring. */
+static unsigned mbufs_per_thread(void)
+{
+	return RX_DESC + TX_DESC + TXV_CAP + PEND_MAX + TRANSPORT_DPDK_RING +
+	       DP_NEIGH_QUEUE_LEN;
+}
+
+/* EAL with the user's arguments; signals stay with the main thread (eal.h). */
+static int start_eal(const struct transport_dpdk_config *cfg, char *err, size_t errlen)
+{
+	struct dp_eal_params ep = {
+		.n_workers = 1,		/* EAL needs one; it idles: the fleet threads register */
+		.memory_mb = cfg->memory_mb ? cfg->memory_mb : DP_EAL_MEMORY_MB_DEFAULT,
+		.extra_args = cfg->eal_args,
+		.n_extra = cfg->n_eal_args,
+		.log_level = RTE_LOG_ERR,
+		.log = eal_log,
+		.hugepages = cfg->hugepages,
+	};
+	sigset_t all, old;
+	cpu_set_t set;
+	char why[256];
+	int ret;
+
+	/* dp_eal_init() spreads its lcores over the CPUs we may use: the core list's. */
+	if (cfg->n_cpus) {
+		CPU_ZERO(&set);
+		for (unsigned i = 0; i < cfg->n_cpus; i++)
+			CPU_SET(cfg->cpus[i], &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			return failf(err, errlen, -errno, "--eal: -l: cannot run on those CPUs: %s",
+				     strerror(errno));
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = dp_eal_init(&ep, why, sizeof(why));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret)
+		failf(err, errlen, ret, "--eal: %s", why);
+	return ret;
+}
+
+int transport_dpdk_port_create(struct transport_dpdk_port **out,
+			       const struct transport_dpdk_config *cfg, char *err, size_t errlen)
+{
+	struct transport_dpdk_port *p;
+	unsigned n;
+	int ret;
+
+	if (!cfg->threads || cfg->threads > FLOWPORT_THREADS_MAX || !cfg->n_bind ||
+	    cfg->n_bind > FLOWPORT_BIND_MAX || cfg->n_bind > DP_IFACE_ADDRS_MAX ||
+	    cfg->n_cpus > TRANSPORT_DPDK_CPUS_MAX)
+		return failf(err, errlen, -EINVAL, "dpdk: 1..%d threads and 1..%d --bind addresses",
+			     FLOWPORT_THREADS_MAX, DP_IFACE_ADDRS_MAX);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return failf(err, errlen, -ENOMEM, "out of memory");
+	p->threads = cfg->threads;
+	p->link_timeout_ns = cfg->link_timeout_ns;
+	p->idle = cfg->idle;
+	p->n_cpus = cfg->n_cpus;
+	memcpy(p->cpus, cfg->cpus, cfg->n_cpus * sizeof(cfg->cpus[0]));
+	flowport_plan_init(&p->plan, cfg->threads, cfg->n_bind);
+	if (cfg->max_flows > flowport_capacity(&p->plan)) {
+		ret = failf(err, errlen, -ENOSPC, "--gateways + --agents: %u endpoints per thread, "
+			    "but each thread has %u source ports (%u per --bind address): add "
+			    "--bind addresses", cfg->max_flows, flowport_capacity(&p->plan),
+			    p->plan.span);
+		goto err_p;
+	}
+	if (parse_relay(p, cfg->relay)) {
+		ret = failf(err, errlen, -EINVAL, "--relay: '%s' is not a numeric ADDR:PORT",
+			    cfg->relay);
+		goto err_p;
+	}
+	ret = make_iface(p, cfg, err, errlen);
+	if (ret)
+		goto err_p;
+	ret = start_eal(cfg, err, errlen);
+	if (ret)
+		goto err_eal;
+	snprintf(p->info.file_prefix, sizeof(p->info.file_prefix), "%s", dp_eal_file_prefix());
+	n = dp_eal_pool_size(cfg->threads, mbufs_per_thread());
+	ret = dp_eal_pool_create_sized(&p->pool, n, RTE_MBUF_DEFAULT_DATAROOM, err, errlen);
+	if (ret)
+		goto err_eal;
+	p->info.pool_size = n;
+	ret = port_setup(p, err, errlen);
+	if (!ret)
+		ret = make_rings(p, err, errlen);
+	if (!ret)
+		ret = wait_link(p, err, errlen);
+	if (ret)
+		goto err_port;
+	*out = p;
+	return 0;
+
+err_port:
+	transport_dpdk_port_destroy(p, NULL);
+	return ret;
+err_eal:
+	dp_eal_cleanup();
+err_p:
+	free(p);
+	return ret;
+}
+
+/* Frames left from a run: on the rings and in the RX queues. @return how many. */
+static uint64_t drain(struct transport_dpdk_port *p)
+{
+	struct rte_mbuf *m[BURST];
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < p->threads; i++) {
+		unsigned r;
+
+		while (p->ring[i] && (r = rte_ring_sc_dequeue_burst(p->ring[i], (void **)m, BURST,
+								     NULL))) {
+			rte_pktmbuf_free_bulk(m, r);
+			n += r;
+		}
+		for (unsigned round = 0; p->started && round < DRAIN_ROUNDS; round++) {
+			uint16_t k = rte_eth_rx_burst(p->port_id, (uint16_t)i, m, BURST);
+
+			if (!k)
+				break;
+			rte_pktmbuf_free_bulk(m, k);
+			n += k;
+		}
+	}
+	return n;
+}
+
+void transport_dpdk_port_drain(struct transport_dpdk_port *p)
+{
+	p->info.stale += drain(p);
+}
+
+void transport_dpdk_port_info(const struct transport_dpdk_port *p, struct transport_dpdk_info *out)
+{
+	struct rte_eth_stats st;
+
+	*out = p->info;
+	if (p->pool)
+		out->in_use = p->pool->size - rte_mempool_avail_count(p->pool);
+	if (p->configured && !rte_eth_stats_get(p->port_id, &st)) {
+		out->imissed = st.imissed;
+		out->ierrors = st.ierrors;
+		out->oerrors = st.oerrors;
+		out->rx_nombuf = st.rx_nombuf;
+	}
+}
+
+void transport_dpdk_info_since(struct transport_dpdk_info *now,
+			       const struct transport_dpdk_info *before)
+{
+	uint64_t *a = &now->rx_frames;
+	const uint64_t *b = &before->rx_frames;
+
+	/* Every field from rx_frames to the last is a uint64_t counter. */
+	for (size_t i = 0; i <= (offsetof(struct transport_dpdk_info, rx_nombuf) -
+				 offsetof(struct transport_dpdk_info, rx_frames)) / 8; i++)
+		a[i] = a[i] >= b[i] ? a[i] - b[i] : 0;
+	now->in_use_before = before->in_use;
+}
+
+unsigned transport_dpdk_port_destroy(struct transport_dpdk_port *p,
+				     struct transport_dpdk_info *final)
+{
+	unsigned missing;
+
+	if (!p)
+		return 0;
+	/*
+	 * Linger a moment before the port goes: the last frames sent (the agents'
+	 * CHANNEL_CLOSEs) may still wait on a shared ring, and a memif disconnect
+	 * discards them; meanwhile what arrives is freed as stale.
+	 */
+	for (uint64_t end = mono_ns() + LINGER_MS * 1000000ull; p->started && mono_ns() < end;) {
+		p->info.stale += drain(p);
+		usleep(1000);
+	}
+	p->info.stale += drain(p);
+	if (final)
+		transport_dpdk_port_info(p, final);
+	if (p->started)
+		rte_eth_dev_stop(p->port_id);
+	/* Closing releases the queues and whatever mbufs a device keeps in them. */
+	if (p->configured)
+		rte_eth_dev_close(p->port_id);
+	for (unsigned i = 0; i < p->threads; i++)
+		rte_ring_free(p->ring[i]);
+	missing = dp_eal_pool_free(p->pool);
+	dp_eal_cleanup();
+	free(p);
+	return missing;
+}

@@ -250,6 +250,7 @@ static void stats_add(struct relay_stats *sum, const struct relay_stats *s)
 	sum->handoff_in += s->handoff_in;
 	sum->handshakes += s->handshakes;
 	sum->cookies_sent += s->cookies_sent;
+	sum->sessions_kicked += s->sessions_kicked;
 	sum->sessions += s->sessions;
 	sum->channels += s->channels;
 	sum->busy_cycles += s->busy_cycles;
@@ -298,6 +299,7 @@ static json_t *stats_json(const struct relay_stats *s, int worker, bool *oom)
 	put(o, "handshakes", ju64(s->handshakes), oom);
 	put(o, "cookies_sent", ju64(s->cookies_sent), oom);
 	put(o, "sessions", ju64(s->sessions), oom);
+	put(o, "sessions_kicked", ju64(s->sessions_kicked), oom);
 	put(o, "channels", ju64(s->channels), oom);
 	put(o, "busy_cycles", ju64(s->busy_cycles), oom);
 	put(o, "idle_cycles", ju64(s->idle_cycles), oom);

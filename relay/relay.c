@@ -197,6 +197,7 @@ void relay_stats_total(const struct relay *r, struct relay_stats *sum)
 		sum->handoff_in += s->handoff_in;
 		sum->handshakes += s->handshakes;
 		sum->cookies_sent += s->cookies_sent;
+		sum->sessions_kicked += s->sessions_kicked;
 		sum->sessions += s->sessions;
 		sum->channels += s->channels;
 		sum->busy_cycles += s->busy_cycles;

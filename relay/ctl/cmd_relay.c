@@ -413,7 +413,8 @@ static int print_stats(const struct call *c, json_t *r)
 		{ "originated", "originated" }, { "lost", "lost" },
 		{ "handshakes", "handshakes" }, { "cookies sent", "cookies_sent" },
 		{ "handoff out", "handoff_out" }, { "handoff in", "handoff_in" },
-		{ "sessions", "sessions" }, { "channels", "channels" },
+		{ "sessions", "sessions" }, { "sessions kicked", "sessions_kicked" },
+		{ "channels", "channels" },
 		{ "cycles/packet", "cycles_per_packet" },
 	};
 	json_t *total = json_object_get(r, "total"), *workers = json_object_get(r, "workers");

@@ -269,6 +269,7 @@ before, after = (json.load(open(p))["total"] for p in sys.argv[1:3])
 grew = after["drops"]["unknown_index"] - before["drops"]["unknown_index"]
 assert grew > 0, (before["drops"], after["drops"])
 assert after["channels"] == 2 and after["sessions"] == before["sessions"] - 1, after
+assert after["sessions_kicked"] == before["sessions_kicked"] + 1 == 1, after
 print(f"ok: stats: {grew} packets of the kicked session dropped as unknown_index")
 PY
 stop_flow kicked

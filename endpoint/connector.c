@@ -367,6 +367,7 @@ static int conn_new(struct connector *cn)
 		.max_payload = hop_client_max_frames(hop_link_client(cn->link, 0)) -
 			       FRAME_DATA_OVERHEAD,
 		.send = quic_send,
+		.defer_send = true,	/* flush_out() once per turn */
 		.on_event = quic_event,
 		.on_data = quic_data,
 		.ctx = cn,
@@ -476,6 +477,18 @@ static void carrier_step(struct connector *cn, uint64_t now)
 		chan_open(cn, (unsigned)hop_link_current(cn->link), now);
 }
 
+/*
+ * Before the loop sleeps: what this turn made ready goes out together, QUIC's
+ * datagrams (packed across streams, ACKs for the whole turn) and then the
+ * relay sockets' queues, one sendmmsg each (hop_link.h).
+ */
+static void flush_out(struct connector *cn, uint64_t now)
+{
+	if (cn->q)
+		quic_conn_flush(cn->q, now);
+	hop_link_flush(cn->link);
+}
+
 static uint64_t next_deadline(struct connector *cn)
 {
 	uint64_t t = hop_link_next_deadline(cn->link), q;
@@ -552,6 +565,7 @@ int connector_run(struct connector *cn)
 	hop_link_start(cn->link, now);
 	while (!cn->done) {
 		now = cn->now = connector_now();
+		flush_out(cn, now);
 		deadline = next_deadline(cn);
 		if (deadline <= now)
 			timeout = 0;
@@ -582,6 +596,8 @@ int connector_run(struct connector *cn)
 		    (!cn->clients || now >= cn->stop_deadline))
 			finish(cn, now);
 	}
+	/* The CONNECTION_CLOSE and CHANNEL_CLOSEs of the last turn. */
+	flush_out(cn, cn->now);
 	if (cn->exit_code == 0 && cn->stdio_failed && !cn->signalled)
 		cn->exit_code = 1;
 	log_info("event=exit status=%d conns=%llu resumes=%llu carrier_losses=%llu "
@@ -638,6 +654,7 @@ static int make_link(struct connector *cn, char *err, size_t errlen)
 		.on_frame = link_frame,
 		.on_state = link_state,
 		.ctx = cn,
+		.tx_batch = true,	/* flush_out() once per turn */
 	};
 	int ret;
 

@@ -248,7 +248,8 @@ static int client_start(struct connector *cn, struct client *cl, uint64_t now)
 	ret = quic_stream_open(cn->q, cl->route, cl, &s, now);
 	if (ret < 0)
 		return ret;
-	ret = pump_create(&cl->p, s, cl->rfd, cl->wfd, 0);
+	/* The stream's bytes of a turn leave in one write (connector_local_step). */
+	ret = pump_create(&cl->p, s, cl->rfd, cl->wfd, PUMP_DEFER_WRITES);
 	if (ret < 0) {
 		quic_stream_set_user(s, NULL);
 		(void)quic_stream_reset(s, QUIC_APP_CANCELLED, now);
@@ -327,8 +328,10 @@ void connector_local_step(struct connector *cn, uint64_t now)
 	struct client *cl;
 
 	start_pending(cn, now);
-	for (cl = cn->clients; cl; cl = cl->next)
+	for (cl = cn->clients; cl; cl = cl->next) {
 		client_poll(cl, now);
+		pump_flush(cl->p, now);
+	}
 	connector_sweep(cn);
 	for (cl = cn->clients; cl; cl = cl->next)
 		client_sync(cl);

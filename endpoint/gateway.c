@@ -4,12 +4,15 @@
  * timers, every QUIC connection's, the shutdown deadline and the reaper's.
  *
  * Each turn, in order:
+ *	0. send what the last turn made ready: every QUIC connection's datagrams,
+ *	   then each relay socket's queue in one sendmmsg (hop_link.h)
  *	1. wait (epoll) until an fd is ready or the earliest deadline
  *	2. relays' sockets → hop_link → frames (gateway_conn.c) → QUIC → streams
  *	3. upstream fds → pumps → QUIC streams
  *	4. signals: TERM/INT → shutdown (a second: now); HUP → audit_reopen
  *	5. timers: hop_link, QUIC connections
- *	6. sweep: finished streams (audit lines), finished connections, epoll
+ *	6. sweep: stream bytes of this turn to the upstreams (one write per
+ *	   stream), finished streams (audit lines), finished connections, epoll
  *	   registrations as the pumps want them, commands to reap
  *	7. shutdown: no stream left (or the timeout passed: abort them) → close
  *	   every connection and stop
@@ -127,6 +130,7 @@ static int make_link(struct gateway *g, char *err, size_t errlen)
 	lc.on_frame = gw_conn_on_frame;
 	lc.on_state = gw_conn_on_state;
 	lc.ctx = g;
+	lc.tx_batch = true;	/* step 0 of every turn sends */
 	ret = hop_link_create(&g->link, &lc);
 	if (ret < 0)
 		snprintf(err, errlen, "cannot set up the relays' sockets: %s", strerror(-ret));
@@ -300,7 +304,12 @@ int gateway_run(struct gateway *g)
 		 g->cfg->n_agents);
 	hop_link_start(g->link, g->now);
 	while (!g->stop) {
-		uint64_t deadline = hop_link_next_deadline(g->link);
+		uint64_t deadline;
+
+		g->now = gw_now();
+		gw_conn_flush_all(g);
+		hop_link_flush(g->link);
+		deadline = hop_link_next_deadline(g->link);
 
 		deadline = min_u64(deadline, gw_conn_next_deadline(g));
 		deadline = min_u64(deadline, reap_at);
@@ -323,6 +332,9 @@ int gateway_run(struct gateway *g)
 		reap_at = gw_stream_reap(g, false);
 		shutdown_step(g);
 	}
+	/* The last turn's CONNECTION_CLOSEs and CHANNEL_CLOSEs. */
+	gw_conn_flush_all(g);
+	hop_link_flush(g->link);
 	gw_stream_reap(g, true);
 	log_info("event=stopped");
 	return g->failed ? 1 : 0;

@@ -146,6 +146,7 @@ static int conn_new(struct gateway *g, unsigned relay, const struct frame_open *
 	qc.n_allowed = g->cfg->n_agents;
 	qc.max_payload = payload > QUIC_PAYLOAD_MAX ? QUIC_PAYLOAD_MAX : payload;
 	qc.send = conn_send;
+	qc.defer_send = true;	/* gateway.c flushes once per turn */
 	qc.on_event = conn_event;
 	qc.on_data = conn_data;
 	qc.ctx = c;
@@ -386,4 +387,10 @@ void gw_conn_tick_all(struct gateway *g)
 	for (struct gw_conn *c = g->conns; c; c = c->next)
 		if (quic_conn_next_deadline(c->q) <= g->now)
 			quic_conn_tick(c->q, g->now);
+}
+
+void gw_conn_flush_all(struct gateway *g)
+{
+	for (struct gw_conn *c = g->conns; c; c = c->next)
+		quic_conn_flush(c->q, g->now);
 }

@@ -99,6 +99,8 @@ void gw_conn_sweep(struct gateway *g);
 void gw_conn_close_all(struct gateway *g);
 uint64_t gw_conn_next_deadline(struct gateway *g);
 void gw_conn_tick_all(struct gateway *g);
+/* Send what every connection made ready this turn (quic_conn_flush). */
+void gw_conn_flush_all(struct gateway *g);
 
 /* gateway_stream.c */
 void gw_stream_opened(struct gw_conn *c, struct quic_stream *s, const char *route);
@@ -106,7 +108,10 @@ void gw_stream_data(struct gw_conn *c, struct quic_stream *s, const uint8_t *dat
 		    bool fin);
 void gw_stream_event(struct gw_conn *c, const struct quic_event *ev);
 void gw_stream_fd_event(struct gateway *g, struct gw_watch *w, uint32_t events);
-/* Finish streams whose pump is done (audit line), resync their epoll registrations. */
+/*
+ * Write this turn's stream bytes to the upstreams (pump_flush), finish streams
+ * whose pump is done (audit line), resync their epoll registrations.
+ */
 void gw_stream_sweep(struct gateway *g);
 /* Write the line of every stream left and free it (the gateway is going away). */
 void gw_stream_finish_all(struct gateway *g);

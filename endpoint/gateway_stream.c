@@ -136,8 +136,9 @@ void gw_stream_opened(struct gw_conn *c, struct quic_stream *s, const char *rout
 	rfd = upstream_read_fd(u);
 	wfd = upstream_write_fd(u);
 	/* The upstream owns its fds (upstream_destroy closes them). */
+	/* The stream's bytes of a turn leave in one write (gw_stream_sweep). */
 	ret = pump_create(&st->pump, s, rfd, wfd,
-			  PUMP_KEEP_FDS |
+			  PUMP_KEEP_FDS | PUMP_DEFER_WRITES |
 			  (upstream_kind(u) == UPSTREAM_TCP ? PUMP_CONNECTING : 0));
 	if (ret < 0)
 		goto err_stream;
@@ -282,6 +283,7 @@ void gw_stream_sweep(struct gateway *g)
 
 	for (st = g->streams; st; st = next) {
 		next = st->next;
+		pump_flush(st->pump, g->now);
 		if (pump_done(st->pump))
 			finish(g, st);
 		else

@@ -18,6 +18,7 @@
 
 enum {
 	DEFAULT_SOCK_BUF = 4 << 20,
+	RX_ROUNDS_MAX = 4,	/* recvmmsg calls per hop_link_readable(): 256 datagrams */
 };
 
 struct link_relay {
@@ -25,6 +26,7 @@ struct link_relay {
 	unsigned idx;
 	struct hop_link_relay cfg;
 	int fd;
+	struct udp_txq *txq;	/* cfg.tx_batch: packets waiting for hop_link_flush() */
 	struct hop_client *c;
 	bool started;		/* hop_client_connect() done */
 	bool up;		/* CONNECTED seen, no DISCONNECTED since */
@@ -43,17 +45,41 @@ struct hop_link {
 	uint8_t *token;
 	unsigned n;
 	int current;		/* ONE: the relay in use */
+	uint64_t now_ns;	/* the latest time the caller gave (start/readable/tick) */
+	struct udp_batch *rx;	/* hop_link_readable()'s datagrams */
 	struct link_relay r[HOP_LINK_MAX_RELAYS];
 };
 
 static void on_event(void *ctx, const struct hop_client_event *ev);
 static void on_frame(void *ctx, const struct frame *f, uint64_t now_ns);
 
+/* Send relay @r's queue; what the kernel refuses is loss, counted like udp_send's. */
+static void flush_relay(struct link_relay *r)
+{
+	unsigned n = r->txq->n, sent;
+
+	if (!n)
+		return;
+	sent = udp_txq_send(r->fd, r->txq);
+	r->st.tx_errors += n - sent;
+	r->st.tx_syscalls = r->txq->sends;
+}
+
 static int send_pkt(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct link_relay *r = ctx;
-	int ret = udp_send(r->fd, pkt, len);
+	int ret;
 
+	if (r->txq) {
+		if (r->txq->n == UDP_BATCH_MAX)
+			flush_relay(r);
+		ret = udp_txq_add(r->txq, pkt, len);
+		if (ret < 0)
+			r->st.tx_errors++;
+		return ret;
+	}
+	ret = udp_send(r->fd, pkt, len);
+	r->st.tx_syscalls++;
 	/* A refused or full send is loss to the hop layer (§8 retries); counted. */
 	if (ret < 0)
 		r->st.tx_errors++;
@@ -158,15 +184,20 @@ static void on_event(void *ctx, const struct hop_client_event *ev)
 		tell(r, HOP_LINK_DRAINING, HOP_LINK_WHY_GOAWAY, ev->drain_ms);
 		/*
 		 * The event's caller is the client's input path: the move starts
-		 * another client's handshake only, which is allowed here.
+		 * another client's handshake only, which is allowed here. Its
+		 * time is that of the packet that carried the GOAWAY (l->now_ns),
+		 * not r->last_rx_ns, which moves only after the packet.
 		 */
 		if (l->cfg.policy == HOP_LINK_ONE && (int)r->idx == l->current && l->n > 1)
-			move_on(l, r, HOP_LINK_WHY_GOAWAY, r->last_rx_ns);
+			move_on(l, r, HOP_LINK_WHY_GOAWAY, l->now_ns);
 		break;
 	case HOP_CLIENT_NO_ANSWER:
-		/* ONE: a relay that does not answer is skipped for the next. */
+		/*
+		 * ONE: a relay that does not answer is skipped for the next, now
+		 * (retry_at_ns is when this relay's own next series would start).
+		 */
 		if (l->cfg.policy == HOP_LINK_ONE && (int)r->idx == l->current && l->n > 1)
-			move_on(l, r, HOP_LINK_WHY_SILENT, ev->retry_at_ns);
+			move_on(l, r, HOP_LINK_WHY_SILENT, l->now_ns);
 		break;
 	}
 }
@@ -213,6 +244,11 @@ int hop_link_create(struct hop_link **out, const struct hop_link_config *cfg)
 	}
 	memcpy(l->token, cfg->token, cfg->token_len);
 	l->cfg.token = l->token;
+	l->rx = malloc(sizeof(*l->rx));
+	if (!l->rx) {
+		ret = -ENOMEM;
+		goto err_token;
+	}
 	for (i = 0; i < cfg->n_relays; i++)
 		l->r[i].fd = -1;
 	for (i = 0; i < cfg->n_relays; i++) {
@@ -227,6 +263,13 @@ int hop_link_create(struct hop_link **out, const struct hop_link_config *cfg)
 			goto err_relays;
 		/* Best effort: a small buffer loses bursts, which QUIC recovers. */
 		(void)udp_set_buffers(r->fd, cfg->sock_buf ? cfg->sock_buf : DEFAULT_SOCK_BUF);
+		if (cfg->tx_batch) {
+			r->txq = calloc(1, sizeof(*r->txq));
+			if (!r->txq) {
+				ret = -ENOMEM;
+				goto err_relays;
+			}
+		}
 		ret = make_client(l, r);
 		if (ret < 0)
 			goto err_relays;
@@ -239,8 +282,12 @@ err_relays:
 	l->n = cfg->n_relays;
 	hop_link_destroy(l);
 	return ret;
+err_token:
+	OPENSSL_cleanse(l->token, cfg->token_len);
+	free(l->token);
 err_link:
 	OPENSSL_cleanse(l->static_priv, sizeof(l->static_priv));
+	OPENSSL_cleanse(l->psk, sizeof(l->psk));
 	free(l);
 	return ret;
 }
@@ -252,10 +299,17 @@ void hop_link_destroy(struct hop_link *l)
 	if (!l)
 		return;
 	for (i = 0; i < l->n; i++) {
-		hop_client_destroy(l->r[i].c);
-		if (l->r[i].fd >= 0)
-			close(l->r[i].fd);
+		struct link_relay *r = &l->r[i];
+
+		/* A CLOSE or CONNECTION_CLOSE queued last thing still goes out. */
+		if (r->txq && r->fd >= 0)
+			flush_relay(r);
+		hop_client_destroy(r->c);
+		free(r->txq);
+		if (r->fd >= 0)
+			close(r->fd);
 	}
+	free(l->rx);
 	OPENSSL_cleanse(l->static_priv, sizeof(l->static_priv));
 	OPENSSL_cleanse(l->psk, sizeof(l->psk));
 	if (l->token)
@@ -268,6 +322,7 @@ int hop_link_start(struct hop_link *l, uint64_t now_ns)
 {
 	unsigned i;
 
+	l->now_ns = now_ns;
 	if (l->cfg.policy == HOP_LINK_ONE) {
 		l->current = 0;
 		join(&l->r[0], now_ns);
@@ -293,36 +348,59 @@ const char *hop_link_addr(const struct hop_link *l, unsigned relay)
 	return relay < l->n ? l->r[relay].cfg.addr : "";
 }
 
+/* Feed one received datagram to relay @r's client. */
+static void input(struct link_relay *r, uint8_t *pkt, size_t len, uint64_t now_ns)
+{
+	const struct hop_client_stats *cs = hop_client_stats(r->c);
+	uint64_t before = cs->rx_data + cs->handshakes;
+
+	hop_client_input(r->c, pkt, len, now_ns);
+	if (cs->rx_data + cs->handshakes != before)
+		r->last_rx_ns = now_ns;
+	/* Decrypted in place: the plaintext does not outlive its turn. */
+	OPENSSL_cleanse(pkt, len);
+}
+
 void hop_link_readable(struct hop_link *l, unsigned relay, uint64_t now_ns)
 {
 	struct link_relay *r;
-	uint8_t buf[UDP_DATAGRAM_MAX];
-	size_t len;
-	int ret, budget = 256;
+	int n;
 
 	if (relay >= l->n)
 		return;
 	r = &l->r[relay];
+	l->now_ns = now_ns;
 	/* A bounded batch: one busy relay must not starve the rest of the loop. */
-	while (budget-- > 0) {
-		uint64_t before;
-
-		ret = udp_recv(r->fd, buf, sizeof(buf), &len);
-		if (ret == -EAGAIN)
+	for (int round = 0; round < RX_ROUNDS_MAX; round++) {
+		n = udp_recv_batch(r->fd, l->rx);
+		r->st.rx_syscalls++;
+		if (n == -EAGAIN)
 			break;
-		if (ret < 0) {
+		if (n < 0) {
 			/* ECONNREFUSED: nobody listens (yet); the handshake retries. */
 			r->st.rx_errors++;
-			if (ret != -ECONNREFUSED && ret != -EMSGSIZE)
+			if (n != -ECONNREFUSED)
 				break;
 			continue;
 		}
-		before = hop_client_stats(r->c)->rx_data + hop_client_stats(r->c)->handshakes;
-		hop_client_input(r->c, buf, len, now_ns);
-		if (hop_client_stats(r->c)->rx_data + hop_client_stats(r->c)->handshakes != before)
-			r->last_rx_ns = now_ns;
+		for (int i = 0; i < n; i++) {
+			if (l->rx->len[i] == 0) {
+				r->st.rx_errors++;	/* longer than any hop packet: cut */
+				continue;
+			}
+			input(r, l->rx->buf[i], l->rx->len[i], now_ns);
+		}
+		/* A short batch emptied the socket: no recvmmsg just to hear EAGAIN. */
+		if (n < UDP_BATCH_MAX)
+			break;
 	}
-	OPENSSL_cleanse(buf, sizeof(buf));
+}
+
+void hop_link_flush(struct hop_link *l)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->r[i].txq)
+			flush_relay(&l->r[i]);
 }
 
 /* Liveness of an up session: PING while quiet, down when silent too long. */
@@ -369,6 +447,7 @@ uint64_t hop_link_tick(struct hop_link *l, uint64_t now_ns)
 {
 	unsigned i;
 
+	l->now_ns = now_ns;
 	for (i = 0; i < l->n; i++) {
 		struct link_relay *r = &l->r[i];
 

@@ -24,8 +24,22 @@
  *	for each i < hop_link_relay_count(l): watch hop_link_fd(l, i) for input
  *	loop: on input on fd i → hop_link_readable(l, i, now)
  *	      at hop_link_next_deadline(l) → hop_link_tick(l, now)
+ *	      before sleeping → hop_link_flush(l)          (cfg.tx_batch only)
  * Frames arrive through cfg.on_frame with the relay's index; send with
  * hop_link_client(l, i) and the hop_client_* frame functions.
+ *
+ * System calls. hop_link_readable() takes up to UDP_BATCH_MAX datagrams per
+ * recvmmsg(2). With cfg.tx_batch, every packet the clients send is queued
+ * on its relay's socket instead of sent at once, and hop_link_flush() sends
+ * each relay's queue with one sendmmsg(2), runs of full-size packets as one
+ * UDP GSO send (udp_txq_send): a loop that flushes once per turn pays one
+ * system call per relay and turn, not one per packet. A full queue
+ * (UDP_BATCH_MAX packets) is sent at once; hop_link_destroy() sends what is
+ * left. Without tx_batch each packet is one send(2), as it is made.
+ *
+ * Time: the link keeps the latest now_ns given to hop_link_start, _readable
+ * and _tick, and uses it for what it starts from inside a client's callback
+ * (the next relay's handshake after a GOAWAY or an unanswered series).
  *
  * Callbacks run inside hop_link_start/_readable/_tick; from them the caller may
  * use hop_link_client() and every hop_client_* send function, not destroy.
@@ -92,6 +106,7 @@ struct hop_link_config {
 	uint64_t ping_ns;			/* 0: HOP_LINK_PING_DEFAULT_NS */
 	uint64_t dead_ns;			/* 0: HOP_LINK_DEAD_DEFAULT_NS; > ping_ns */
 	int sock_buf;				/* SO_RCVBUF/SNDBUF bytes; 0: 4 MiB */
+	bool tx_batch;				/* queue sends until hop_link_flush() */
 	hop_link_frame_fn on_frame;		/* channel frames (OPEN/ACCEPT/CLOSE/DATA) */
 	hop_link_state_fn on_state;
 	void *ctx;
@@ -101,6 +116,7 @@ struct hop_link_config {
 struct hop_link_relay_stats {
 	uint64_t ups, downs, silent_downs, goaways, moves_away;
 	uint64_t rx_errors, tx_errors;
+	uint64_t rx_syscalls, tx_syscalls;	/* recvmmsg / send and sendmmsg calls */
 };
 
 /*
@@ -110,7 +126,7 @@ struct hop_link_relay_stats {
  */
 int hop_link_create(struct hop_link **out, const struct hop_link_config *cfg);
 
-/* Close the sockets, wipe and free. NULL: no-op. Not from a callback. */
+/* Send what is queued, close the sockets, wipe and free. NULL: no-op. Not from a callback. */
 void hop_link_destroy(struct hop_link *l);
 
 /* Start handshaking: every relay (ALL) or the first (ONE). */
@@ -122,6 +138,12 @@ const char *hop_link_addr(const struct hop_link *l, unsigned relay);
 
 /* Read everything waiting on relay @relay's socket and feed it to its client. */
 void hop_link_readable(struct hop_link *l, unsigned relay, uint64_t now_ns);
+
+/*
+ * cfg.tx_batch: send every relay's queued packets (one sendmmsg each, see
+ * above). Call it before the loop sleeps. A no-op without tx_batch.
+ */
+void hop_link_flush(struct hop_link *l);
 
 /* Timers of every client, PINGs, liveness. @return hop_link_next_deadline(). */
 uint64_t hop_link_tick(struct hop_link *l, uint64_t now_ns);

@@ -7,7 +7,8 @@
  *
  *   local → stream: READING ──short write──▶ TAIL (rfd not read) ──WRITABLE──▶ READING
  *                   READING ──EOF, tail written──▶ FINISHED (quic_stream_finish)
- *   stream → local: bytes written at once; the rest waits in out[] (EPOLLOUT on wfd)
+ *   stream → local: bytes written at once (PUMP_DEFER_WRITES: at pump_flush());
+ *                   the rest waits in out[] (EPOLLOUT on wfd)
  *                   peer FIN ──out[] empty──▶ SHUT (shutdown(SHUT_WR), or close)
  *
  * The whole pump:
@@ -45,6 +46,7 @@ struct pump {
 	bool peer_fin;			/* the stream's FIN arrived */
 	bool wr_shut;			/* wfd shut down (or closed) after the peer's FIN */
 	bool stopped;			/* reset, error, abort: no more fd work */
+	bool wr_blocked;		/* wfd took less than out[] held: wait for EPOLLOUT */
 	bool closed;			/* STREAM_CLOSED */
 	uint64_t err_code;		/* reset code for a local error */
 	uint64_t now;			/* the latest now_ns the caller gave */
@@ -60,7 +62,8 @@ int pump_create(struct pump **out, struct quic_stream *s, int rfd, int wfd, unsi
 	struct pump *p;
 	struct stat st;
 
-	if (!out || !s || rfd < 0 || wfd < 0 || (flags & ~(PUMP_KEEP_FDS | PUMP_CONNECTING)))
+	if (!out || !s || rfd < 0 || wfd < 0 ||
+	    (flags & ~(PUMP_KEEP_FDS | PUMP_CONNECTING | PUMP_DEFER_WRITES)))
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -232,6 +235,7 @@ static void flush_out(struct pump *p, uint64_t now)
 		p->out_len -= (size_t)n;
 		if (!p->out_len)
 			p->out_off = 0;
+		p->wr_blocked = p->out_len != 0;
 		left(p, (size_t)n, now);
 	}
 	if (!p->out_len && p->peer_fin)
@@ -295,6 +299,12 @@ static void read_local(struct pump *p, uint64_t now)
 		p->in_len = (size_t)n;
 		if (!push_tail(p, now))
 			return;
+		/*
+		 * A short read took all there was: reading again would only
+		 * hear EAGAIN; level-triggered epoll reports what comes next.
+		 */
+		if ((size_t)n < PUMP_CHUNK)
+			return;
 	}
 }
 
@@ -341,7 +351,10 @@ uint32_t pump_wants_wfd(const struct pump *p)
 {
 	if (!p || p->stopped || p->wfd < 0)
 		return 0;
-	if (p->connecting || p->out_len)
+	if (p->connecting)
+		return EPOLLOUT;
+	/* Deferred bytes wait for pump_flush(), not for the fd, until a write came up short. */
+	if (p->out_len && (!(p->flags & PUMP_DEFER_WRITES) || p->wr_blocked))
 		return EPOLLOUT;
 	return 0;
 }
@@ -354,7 +367,8 @@ void pump_stream_data(struct pump *p, const uint8_t *data, size_t len, bool fin,
 	if (!p || p->stopped || p->peer_fin)
 		return;
 	see(p, now_ns);
-	if (len && !p->connecting && !p->out_len && p->wfd >= 0) {
+	if (len && !p->connecting && !p->out_len && p->wfd >= 0 &&
+	    !(p->flags & PUMP_DEFER_WRITES)) {
 		n = write_some(p, data, len);
 		if (n < 0) {
 			local_error(p, (int)-n, now_ns);
@@ -369,8 +383,17 @@ void pump_stream_data(struct pump *p, const uint8_t *data, size_t len, bool fin,
 	}
 	if (fin) {
 		p->peer_fin = true;
-		flush_out(p, now_ns);
+		if (!(p->flags & PUMP_DEFER_WRITES))
+			flush_out(p, now_ns);
 	}
+}
+
+void pump_flush(struct pump *p, uint64_t now_ns)
+{
+	if (!p || !(p->flags & PUMP_DEFER_WRITES) || p->stopped)
+		return;
+	see(p, now_ns);
+	flush_out(p, now_ns);
 }
 
 void pump_stream_writable(struct pump *p, uint64_t now_ns)

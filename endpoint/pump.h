@@ -36,6 +36,14 @@
  *   LOCAL_ERROR with the stream reset with QUIC_APP_UPSTREAM_REFUSED. Bytes
  *   from the stream meanwhile wait, unconsumed, inside the receive window.
  *
+ * PUMP_DEFER_WRITES: the stream's bytes (and its FIN) wait in the pump until
+ * pump_flush(), so what several datagrams of one loop turn delivered leaves
+ * in one write(2); the loop calls pump_flush() once per turn, before it
+ * looks at pump_wants_wfd() (which asks for EPOLLOUT only once a write came
+ * up short, not for bytes that merely wait for the flush). With or without
+ * the flag, reading stops at a short read: the fd was empty, and
+ * level-triggered epoll says when it is not (no read just to hear EAGAIN).
+ *
  * The caller's loop owns epoll: pump_wants_rfd()/_wfd() say which events each
  * fd needs now (they change after every pump_* call, the QUIC callbacks
  * included); call pump_fd_event() when one is ready (level-triggered). When
@@ -80,6 +88,7 @@ struct pump;
 enum pump_flags {
 	PUMP_KEEP_FDS = 1 << 0,		/* pump_destroy() does not close rfd/wfd */
 	PUMP_CONNECTING = 1 << 1,	/* wfd is a socket whose connect() is in progress */
+	PUMP_DEFER_WRITES = 1 << 2,	/* stream bytes wait for pump_flush() */
 };
 
 /*
@@ -97,6 +106,13 @@ uint32_t pump_wants_wfd(const struct pump *p);
 
 /* @fd (rfd or wfd) is ready for @events (EPOLLIN/EPOLLOUT/EPOLLHUP/EPOLLERR). */
 void pump_fd_event(struct pump *p, int fd, uint32_t events, uint64_t now_ns);
+
+/*
+ * PUMP_DEFER_WRITES: write what the stream delivered since the last flush
+ * (and shut wfd after the peer's FIN once it is all out). What wfd does not
+ * take now waits for EPOLLOUT (pump_wants_wfd). A no-op without the flag.
+ */
+void pump_flush(struct pump *p, uint64_t now_ns);
 
 /* From the QUIC callbacks: on_data for this stream, WRITABLE, RESET, CLOSED. */
 void pump_stream_data(struct pump *p, const uint8_t *data, size_t len, bool fin,

@@ -354,7 +354,15 @@ static void settle(struct quic_conn *c, uint64_t now_ns)
 void quic_conn_kick(struct quic_conn *c, uint64_t now_ns)
 {
 	c->flush_wanted = true;
-	settle(c, now_ns);
+	/* defer_send: quic_conn_flush() settles (a pending close settles at once). */
+	if (!c->defer_send || c->close_pending)
+		settle(c, now_ns);
+}
+
+void quic_conn_flush(struct quic_conn *c, uint64_t now_ns)
+{
+	if (c->flush_wanted || c->close_pending)
+		settle(c, now_ns);
 }
 
 /* ---- ngtcp2 callbacks ---- */
@@ -640,6 +648,7 @@ int quic_conn_create(struct quic_conn **out, const struct quic_config *cfg)
 	c->sndbuf = cfg->sndbuf ? cfg->sndbuf : QUIC_SNDBUF_DEFAULT;
 	c->max_streams = cfg->max_streams ? cfg->max_streams : QUIC_MAX_STREAMS_DEFAULT;
 	c->send = cfg->send;
+	c->defer_send = cfg->defer_send;
 	c->on_event = cfg->on_event;
 	c->on_data = cfg->on_data;
 	c->ctx = cfg->ctx;
@@ -853,6 +862,8 @@ uint64_t quic_conn_next_deadline(const struct quic_conn *c)
 		return c->close_end_ns;
 	if (!active(c))
 		return QUIC_NEVER;
+	if (c->flush_wanted)
+		return 0;	/* defer_send: quic_conn_flush() is owed */
 	t = ngtcp2_conn_get_expiry(c->conn);
 	return t == UINT64_MAX ? QUIC_NEVER : t;
 }

@@ -64,6 +64,17 @@
  * gap); no stream byte is lost or delivered twice. Keep the gap shorter than
  * the idle timeout.
  *
+ * Sending now or once per turn (cfg.defer_send). By default every call that
+ * gives QUIC something to send (input, tick, connect, the stream calls) sends
+ * it before it returns: one datagram in, its ACK out; one write, its packets
+ * out. With cfg.defer_send those calls only note that a send is owed, and
+ * quic_conn_flush() makes it: a loop that feeds a connection every datagram
+ * and every local read of one turn and then flushes once lets QUIC put the
+ * bytes of many writes and the acknowledgement of many datagrams into as few
+ * datagrams as it can. Call quic_conn_flush() before the loop sleeps;
+ * quic_conn_next_deadline() is 0 while a flush is owed. quic_conn_close()
+ * sends its CONNECTION_CLOSE at once either way.
+ *
  * Time: every @now_ns is the caller's monotonic clock in nanoseconds.
  * Randomness: OpenSSL RAND_bytes (tag, connection IDs), GnuTLS inside TLS.
  *
@@ -206,6 +217,7 @@ struct quic_config {
 	uint32_t sndbuf;			/* send buffer per stream; 0: default */
 	uint32_t max_streams;			/* server: concurrent client streams; 0: default */
 	quic_send_fn send;			/* required */
+	bool defer_send;			/* send only in quic_conn_flush() */
 	quic_event_fn on_event;			/* may be NULL */
 	quic_data_fn on_data;			/* may be NULL (bytes are dropped) */
 	void *ctx;				/* passed to every callback */
@@ -259,8 +271,19 @@ int quic_conn_input(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_
  */
 uint64_t quic_conn_tick(struct quic_conn *c, uint64_t now_ns);
 
-/* @return when quic_conn_tick() has work next, or QUIC_NEVER. */
+/*
+ * @return when quic_conn_tick() has work next, or QUIC_NEVER; 0 while a send
+ * is owed (cfg.defer_send: until quic_conn_flush()).
+ */
 uint64_t quic_conn_next_deadline(const struct quic_conn *c);
+
+/*
+ * cfg.defer_send: send what the calls since the last flush made ready
+ * (as many datagrams as congestion control and pacing allow now; the rest at
+ * a deadline). Without defer_send there is never anything owed: a no-op.
+ * Not from a callback (a no-op there).
+ */
+void quic_conn_flush(struct quic_conn *c, uint64_t now_ns);
 
 /*
  * The carrier is back (a new hop channel, after RESUME): counted, and a

@@ -85,6 +85,7 @@ struct quic_conn {
 	uint64_t idle_timeout_ns, keepalive_ns, handshake_timeout_ns;
 	uint32_t stream_window, conn_window, sndbuf, max_streams;
 	quic_send_fn send;
+	bool defer_send;
 	quic_event_fn on_event;
 	quic_data_fn on_data;
 	void *ctx;
@@ -127,7 +128,10 @@ struct quic_conn {
 
 /* quic.c */
 void quic_conn_emit(struct quic_conn *c, const struct quic_event *ev);
-/* Send what is ready now, or after the outermost call when inside one. */
+/*
+ * Send what is ready now, or after the outermost call when inside one, or at
+ * the next quic_conn_flush() with defer_send.
+ */
 void quic_conn_kick(struct quic_conn *c, uint64_t now_ns);
 void quic_sendq_add(struct quic_stream *s);
 void quic_sendq_del(struct quic_stream *s);

@@ -1,7 +1,7 @@
 /*
  * udp.c — nonblocking connected UDP sockets for the endpoints (udp.h).
  */
-#define _GNU_SOURCE	/* recvmmsg */
+#define _GNU_SOURCE	/* recvmmsg, sendmmsg */
 #include "endpoint/udp.h"
 
 #include <errno.h>
@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 
 int udp_addr_parse(const char *text, struct sockaddr_storage *out, socklen_t *out_len)
 {
@@ -95,6 +96,15 @@ int udp_addr_format(const struct sockaddr *sa, socklen_t len, char *text, size_t
 	return n < 0 || (size_t)n >= cap ? -ENOSPC : 0;
 }
 
+enum {
+	/*
+	 * One GSO send: at most 64 segments (UDP_MAX_SEGMENTS since UDP GSO
+	 * came, Linux 4.18) and an IP payload under 64 KiB.
+	 */
+	GSO_SEGMENTS_MAX = 64,
+	GSO_BYTES_MAX = 65000,
+};
+
 int udp_connect(int *fd, const char *addr)
 {
 	struct sockaddr_storage ss;
@@ -170,4 +180,124 @@ int udp_recv_batch(int fd, struct udp_batch *b)
 	for (int i = 0; i < n; i++)
 		b->len[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : msgs[i].msg_len;
 	return n;
+}
+
+int udp_txq_add(struct udp_txq *q, const uint8_t *buf, size_t len)
+{
+	if (len == 0 || len > UDP_DATAGRAM_MAX)
+		return -EMSGSIZE;
+	if (q->n == UDP_BATCH_MAX)
+		return -ENOSPC;
+	memcpy(q->buf[q->n], buf, len);
+	q->len[q->n] = (uint16_t)len;
+	q->n++;
+	return 0;
+}
+
+/* sendmmsg(2) plumbing: one message per GSO run (or per datagram). */
+struct txq_msgs {
+	struct mmsghdr msg[UDP_BATCH_MAX];
+	struct iovec iov[UDP_BATCH_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[UDP_BATCH_MAX];
+	unsigned first[UDP_BATCH_MAX];	/* each message's first datagram */
+	unsigned segs[UDP_BATCH_MAX];	/* and how many it carries */
+};
+
+/* How many datagrams from @i on can share one GSO send (1: none can). */
+static unsigned gso_run(const struct udp_txq *q, unsigned i, unsigned n)
+{
+	size_t seg = q->len[i], total = seg;
+	unsigned k = 1;
+
+	/* Equal sizes, the last one of the run may be shorter (UDP_SEGMENT's rule). */
+	while (i + k < n && k < GSO_SEGMENTS_MAX && q->len[i + k] <= seg &&
+	       total + q->len[i + k] <= GSO_BYTES_MAX) {
+		total += q->len[i + k];
+		k++;
+		if (q->len[i + k - 1] < seg)
+			break;
+	}
+	return k;
+}
+
+/* Messages for datagrams [@from, @n) of @q. @return how many. */
+static unsigned txq_build(const struct udp_txq *q, unsigned from, unsigned n,
+			  struct txq_msgs *m)
+{
+	unsigned nm = 0;
+
+	for (unsigned i = from; i < n; nm++) {
+		unsigned k = q->no_gso ? 1 : gso_run(q, i, n);
+		struct msghdr *h = &m->msg[nm].msg_hdr;
+
+		for (unsigned j = 0; j < k; j++)
+			m->iov[i + j] = (struct iovec){ .iov_base = (void *)q->buf[i + j],
+							.iov_len = q->len[i + j] };
+		memset(&m->msg[nm], 0, sizeof(m->msg[nm]));
+		h->msg_iov = &m->iov[i];
+		h->msg_iovlen = k;
+		if (k > 1) {
+			struct cmsghdr *c;
+			uint16_t seg = q->len[i];
+
+			h->msg_control = m->ctl[nm].buf;
+			h->msg_controllen = sizeof(m->ctl[nm].buf);
+			c = CMSG_FIRSTHDR(h);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		}
+		m->first[nm] = i;
+		m->segs[nm] = k;
+		i += k;
+	}
+	return nm;
+}
+
+unsigned udp_txq_send(int fd, struct udp_txq *q)
+{
+	struct txq_msgs m;
+	unsigned n = q->n, nm, at = 0, sent = 0;
+	bool retried = false;
+
+	q->n = 0;
+	nm = txq_build(q, 0, n, &m);
+	while (at < nm) {
+		int r = sendmmsg(fd, m.msg + at, nm - at, MSG_DONTWAIT);
+
+		q->sends++;
+		if (r > 0) {
+			for (unsigned j = at; j < at + (unsigned)r; j++)
+				sent += m.segs[j];
+			at += (unsigned)r;
+			retried = false;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == ECONNREFUSED && !retried) {
+			/*
+			 * An ICMP error about an earlier datagram, reported (and
+			 * cleared) instead of sending this one: send it again.
+			 */
+			retried = true;
+			continue;
+		}
+		if (r < 0 && (errno == EIO || errno == EINVAL) && m.segs[at] > 1) {
+			/* No GSO on this route: the same datagrams, one by one, from now on. */
+			q->no_gso = true;
+			nm = txq_build(q, m.first[at], n, &m);
+			at = 0;
+			continue;
+		}
+		if (r == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+			break;	/* the socket buffer is full: the rest is loss */
+		at++;		/* this one is lost (refused twice, too big); the rest go */
+		retried = false;
+	}
+	return sent;
 }

@@ -19,6 +19,7 @@
 #ifndef POSTERN_ENDPOINT_UDP_H
 #define POSTERN_ENDPOINT_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,5 +87,41 @@ struct udp_batch {
  * another -errno.
  */
 int udp_recv_batch(int fd, struct udp_batch *b);
+
+/*
+ * Datagrams waiting to leave on one socket (udp_txq_send). Embed or allocate
+ * it per socket; do not share it. Zero-initialised is empty.
+ */
+struct udp_txq {
+	uint8_t buf[UDP_BATCH_MAX][UDP_DATAGRAM_MAX];
+	uint16_t len[UDP_BATCH_MAX];
+	unsigned n;			/* queued: buf[0..n) */
+	bool no_gso;			/* GSO off for this socket (refused, or asked) */
+	uint64_t sends;			/* system calls made by udp_txq_send() */
+};
+
+/*
+ * Copy one datagram of @len bytes (1..UDP_DATAGRAM_MAX) to the end of @q.
+ * @return 0, -EMSGSIZE (too long or empty), -ENOSPC (@q is full: send first).
+ */
+int udp_txq_add(struct udp_txq *q, const uint8_t *buf, size_t len);
+
+/*
+ * Send every datagram queued in @q, in order, with as few system calls as
+ * the kernel allows: one sendmmsg(2) for the lot, each run of datagrams of
+ * one size (the run's last may be shorter) as a single UDP GSO send
+ * (UDP_SEGMENT, Linux 4.18) unless @q->no_gso. The kernel cuts a GSO send
+ * back into the same datagrams, at the latest where they leave the host;
+ * the receiver sees no difference. A socket that refuses GSO (EIO, EINVAL:
+ * no checksum offload on the route's device) gets @q->no_gso set and the
+ * same datagrams again without it.
+ * A send refused with ECONNREFUSED (an ICMP error about an earlier datagram,
+ * cleared by that report) is made again once. Afterwards @q is empty
+ * whatever happened: what the kernel did not take (EAGAIN: socket buffer
+ * full, then the rest too; refused twice; any other error) is dropped, as
+ * udp_send() would have dropped it.
+ * @return how many datagrams the kernel took (0..the queued count).
+ */
+unsigned udp_txq_send(int fd, struct udp_txq *q);
 
 #endif /* POSTERN_ENDPOINT_UDP_H */

@@ -127,7 +127,8 @@ struct world {
 	int pump_fd;			/* the pump's local socket, or a pipe's read end */
 	int pump_wfd;			/* = pump_fd, or a pipe's write end */
 	unsigned pump_flags;
-	bool opened, pump_closed;
+	bool manual_flush;		/* PUMP_DEFER_WRITES: the test calls pump_flush() */
+	bool opened, pump_closed, peer_fin;
 	uint64_t delivered;		/* stream bytes the server handed to the pump */
 	uint64_t max_held;		/* most delivered - consumed seen */
 };
@@ -225,6 +226,7 @@ static void server_data(void *ctx, struct quic_stream *s, const uint8_t *data, s
 
 	(void)s;
 	w->delivered += len;
+	w->peer_fin |= fin;
 	pump_stream_data(w->pump, data, len, fin, w->now);
 	if (w->delivered - pump_result(w->pump)->bytes_out > w->max_held)
 		w->max_held = w->delivered - pump_result(w->pump)->bytes_out;
@@ -284,6 +286,8 @@ static struct world *world_new(int rfd, int wfd, unsigned flags)
 	cc.identity = agent_id;
 	cc.server_fp = quic_identity_fingerprint(gw_id);
 	cc.send = link_send;
+	/* Deferred writes come with deferred sends, as in the endpoints' loops. */
+	cc.defer_send = flags & PUMP_DEFER_WRITES;
 	cc.on_event = client_event;
 	cc.on_data = client_data;
 	cc.ctx = &w->client;
@@ -304,16 +308,21 @@ static struct world *world_new(int rfd, int wfd, unsigned flags)
 	return w;
 }
 
-static struct world *world_socketpair(void)
+static struct world *world_socketpair_flags(unsigned flags)
 {
 	int sv[2];
 
 	struct world *w;
 
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-	w = world_new(sv[0], sv[0], 0);
+	w = world_new(sv[0], sv[0], flags);
 	w->up.fd = sv[1];
 	return w;
+}
+
+static struct world *world_socketpair(void)
+{
+	return world_socketpair_flags(0);
 }
 
 static void world_free(struct world *w)
@@ -456,6 +465,11 @@ static bool run_until(struct world *w, pred_fn pred, uint64_t limit)
 		if (quic_conn_next_deadline(w->server.q) <= w->now)
 			quic_conn_tick(w->server.q, w->now);
 		client_write(w);
+		/* A loop's last steps of a turn (PUMP_DEFER_WRITES, defer_send). */
+		if (w->pump && !w->manual_flush)
+			pump_flush(w->pump, w->now);
+		quic_conn_flush(w->client.q, w->now);
+		quic_conn_flush(w->server.q, w->now);
 		moved = upstream_step(w);
 		moved |= pump_step(w);
 		if (pred(w))
@@ -509,9 +523,12 @@ TestSuite(pump, .init = setup_world, .fini = teardown_world, .timeout = 100);
 
 /* --- tests ----------------------------------------------------------------- */
 
-Test(pump, one_megabyte_each_way_byte_exact_then_fin_both_ways)
+/* Both ways of writing to the local side: at once, and once per turn. */
+static const unsigned write_modes[] = { 0, PUMP_DEFER_WRITES };
+
+static void one_megabyte_each_way(unsigned flags)
 {
-	struct world *w = world_socketpair();
+	struct world *w = world_socketpair_flags(flags);
 
 	w->app.to_send = MB;
 	w->app.send_fin = true;
@@ -533,6 +550,12 @@ Test(pump, one_megabyte_each_way_byte_exact_then_fin_both_ways)
 	cr_assert_eq(pump_result(w->pump)->bytes_out, MB);
 	cr_assert_str_eq(pump_end_name(pump_result(w->pump)->end), "fin");
 	world_free(w);
+}
+
+Test(pump, one_megabyte_each_way_byte_exact_then_fin_both_ways)
+{
+	for (size_t m = 0; m < sizeof(write_modes) / sizeof(write_modes[0]); m++)
+		one_megabyte_each_way(write_modes[m]);
 }
 
 /* Half-close, each side on its own: the other direction stays open (§10.4). */
@@ -599,9 +622,9 @@ static bool client_stalled(struct world *w)
 	return false;	/* run for the whole limit */
 }
 
-Test(pump, slow_local_reader_stops_the_sender_at_the_window)
+static void slow_local_reader(unsigned flags)
 {
-	struct world *w = world_socketpair();
+	struct world *w = world_socketpair_flags(flags);
 	int small = 16 * 1024;
 	uint64_t stalled_at;
 
@@ -628,6 +651,47 @@ Test(pump, slow_local_reader_stops_the_sender_at_the_window)
 		  (unsigned long long)w->up.received);
 	cr_assert_eq(w->up.received, 4 * MB);
 	cr_assert(!w->up.mismatch);
+	world_free(w);
+}
+
+Test(pump, slow_local_reader_stops_the_sender_at_the_window)
+{
+	for (size_t m = 0; m < sizeof(write_modes) / sizeof(write_modes[0]); m++)
+		slow_local_reader(write_modes[m]);
+}
+
+static bool delivered_3000_and_fin(struct world *w)
+{
+	return w->delivered == 3000 && w->peer_fin;
+}
+
+/*
+ * PUMP_DEFER_WRITES: what the stream delivered (three datagrams and the
+ * FIN) waits in the pump, asking for no EPOLLOUT, until pump_flush(); then
+ * all of it goes out and the upstream sees EOF.
+ */
+Test(pump, deferred_writes_wait_for_the_flush)
+{
+	struct world *w = world_socketpair_flags(PUMP_DEFER_WRITES);
+	uint8_t probe[16];
+
+	w->manual_flush = true;
+	w->app.to_send = 3000;
+	w->app.send_fin = true;
+	start(w);
+	cr_assert(run_until(w, delivered_3000_and_fin, 5 * SEC), "delivered %llu",
+		  (unsigned long long)w->delivered);
+	cr_assert_eq(recv(w->up.fd, probe, sizeof(probe), MSG_DONTWAIT), -1,
+		     "bytes reached the upstream before the flush");
+	cr_assert_eq(errno, EAGAIN);
+	cr_assert_eq(pump_wants_wfd(w->pump), 0, "deferred bytes are not a reason for EPOLLOUT");
+	cr_assert_eq(pump_result(w->pump)->bytes_out, 0);
+	pump_flush(w->pump, w->now);
+	cr_assert_eq(pump_result(w->pump)->bytes_out, 3000);
+	cr_assert(upstream_step(w));
+	cr_assert_eq(w->up.received, 3000);
+	cr_assert(!w->up.mismatch);
+	cr_assert(w->up.got_eof, "the FIN's shutdown did not follow the flush");
 	world_free(w);
 }
 

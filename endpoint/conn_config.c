@@ -111,7 +111,7 @@ static int set_stdio(struct conn_config *c, const struct setting *s, const char 
 	(void)s, (void)o;
 	if (!token_name_is_valid(v))
 		return cfgfile_msg(msg, len, "a route name is 1 to %d characters of [A-Za-z0-9._-]",
-				   GW_CONFIG_NAME_MAX);
+				   EP_CONFIG_NAME_MAX);
 	snprintf(c->stdio, sizeof(c->stdio), "%s", v);
 	return 0;
 }
@@ -120,12 +120,19 @@ static int set_fingerprint(struct conn_config *c, const struct setting *s, const
 			   const struct origin *o, char *msg, size_t len)
 {
 	(void)s, (void)o;
-	if (gw_config_parse_fingerprint(v, c->gateway_fingerprint))
+	if (ep_config_parse_fingerprint(v, c->gateway_fingerprint))
 		return cfgfile_msg(msg, len, "a fingerprint is 64 hex digits (the SHA-256 of the "
 				   "gateway's certificate; postern-gateway --check-config prints "
 				   "it)");
 	c->has_gateway_fingerprint = true;
 	return 0;
+}
+
+static int set_hop_suite(struct conn_config *c, const struct setting *s, const char *v,
+			 const struct origin *o, char *msg, size_t len)
+{
+	(void)s, (void)o;
+	return ep_config_parse_hop_suite(v, &c->hop_suite, msg, len);
 }
 
 static int set_log_level(struct conn_config *c, const struct setting *s, const char *v,
@@ -144,9 +151,9 @@ static int relay_address(struct conn_config_relay *r, const char *v, char *msg, 
 	const char *why;
 	bool literal;
 
-	if (strlen(v) > GW_CONFIG_ADDR_MAX)
+	if (strlen(v) > EP_CONFIG_ADDR_MAX)
 		return cfgfile_msg(msg, len, "too long");
-	if (gw_config_parse_hostport(v, r->host, r->port, &literal, &why))
+	if (ep_config_parse_hostport(v, r->host, r->port, &literal, &why))
 		return cfgfile_msg(msg, len, "%s", why);
 	snprintf(r->address, sizeof(r->address), "%s", v);
 	return 0;
@@ -176,10 +183,10 @@ static int add_relay_text(struct conn_config *c, const struct setting *s, const 
 {
 	struct conn_config_relay r = { 0 };
 	const char *comma = strchr(v, ',');
-	char addr[GW_CONFIG_ADDR_MAX + 1];
+	char addr[EP_CONFIG_ADDR_MAX + 1];
 
 	(void)s;
-	if (!comma || (size_t)(comma - v) > GW_CONFIG_ADDR_MAX)
+	if (!comma || (size_t)(comma - v) > EP_CONFIG_ADDR_MAX)
 		return cfgfile_msg(msg, len,
 				   "expected HOST:PORT,KEY (KEY: the relay's public key or @FILE)");
 	snprintf(addr, sizeof(addr), "%.*s", (int)(comma - v), v);
@@ -207,13 +214,13 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 
 static int listen_address(struct conn_listen *l, const char *v, char *msg, size_t len)
 {
-	char host[GW_CONFIG_HOST_MAX + 1], port[GW_CONFIG_PORT_MAX + 1];
+	char host[EP_CONFIG_HOST_MAX + 1], port[EP_CONFIG_PORT_MAX + 1];
 	const char *why;
 	bool literal;
 
-	if (strlen(v) > GW_CONFIG_ADDR_MAX)
+	if (strlen(v) > EP_CONFIG_ADDR_MAX)
 		return cfgfile_msg(msg, len, "too long");
-	if (gw_config_parse_hostport(v, host, port, &literal, &why))
+	if (ep_config_parse_hostport(v, host, port, &literal, &why))
 		return cfgfile_msg(msg, len, "%s", why);
 	if (!literal)
 		return cfgfile_msg(msg, len,
@@ -243,8 +250,8 @@ static int listen_route(struct conn_listen *l, const char *v, char *msg, size_t 
 {
 	if (!token_name_is_valid(v))
 		return cfgfile_msg(msg, len, "a route name is 1 to %d characters of [A-Za-z0-9._-]",
-				   GW_CONFIG_NAME_MAX);
-	snprintf(l->route, sizeof(l->route), "%.*s", GW_CONFIG_NAME_MAX, v);
+				   EP_CONFIG_NAME_MAX);
+	snprintf(l->route, sizeof(l->route), "%.*s", EP_CONFIG_NAME_MAX, v);
 	return 0;
 }
 
@@ -268,10 +275,10 @@ static int add_listen_text(struct conn_config *c, const struct setting *s, const
 {
 	struct conn_listen l = { 0 };
 	const char *eq = strchr(v, '=');
-	char route[GW_CONFIG_NAME_MAX + 1];
+	char route[EP_CONFIG_NAME_MAX + 1];
 
 	(void)s;
-	if (!eq || eq == v || (size_t)(eq - v) > GW_CONFIG_NAME_MAX)
+	if (!eq || eq == v || (size_t)(eq - v) > EP_CONFIG_NAME_MAX)
 		return cfgfile_msg(msg, len, "expected ROUTE=ADDR:PORT, e.g. db=127.0.0.1:15432");
 	snprintf(route, sizeof(route), "%.*s", (int)(eq - v), v);
 	if (listen_route(&l, route, msg, len) || listen_address(&l, eq + 1, msg, len))
@@ -295,6 +302,8 @@ static void clear_list(struct conn_config *c, const struct setting *s)
 static const struct setting settings[] = {
 	{ "relays", "relay", "POSTERN_RELAYS", K_RELAYS, add_relay_text, 0, 0, "HOST:PORT,KEY",
 	  "a relay and its public key (text or @FILE) (repeatable)" },
+	{ "hop_suite", "hop-suite", "POSTERN_HOP_SUITE", K_STR, set_hop_suite, 0, 0, "NAME",
+	  "hop cipher suite: chachapoly (default) or aesgcm" },
 	{ "private_key", "private-key", "POSTERN_PRIVATE_KEY", K_PATH, set_path, OFF(private_key),
 	  OFF(private_key_at), "FILE", "the connector's X25519 private key (mode 0600)" },
 	{ "grant", "grant", "POSTERN_GRANT", K_PATH, set_path, OFF(grant), OFF(grant_at), "FILE",
@@ -330,6 +339,7 @@ static const char *const foreign_env[] = { "POSTERN_CONFIG", "POSTERN_SOCKET",
 void conn_config_init(struct conn_config *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->hop_suite = EP_CONFIG_DEFAULT_HOP_SUITE;
 	c->log_level = LOG_LEVEL_INFO;
 }
 
@@ -707,7 +717,7 @@ int conn_config_load_files(struct conn_config *c, uint64_t now, char *err, size_
 				       c->static_pub, err, errlen);
 	if (ret)
 		goto out;
-	ret = gw_config_load_token(c->grant, "grant", TOKEN_ROLE_AGENT, c->static_pub, now,
+	ret = ep_config_load_token(c->grant, "grant", TOKEN_ROLE_AGENT, c->static_pub, now,
 				   c->grant_bytes, &c->grant_len, g, ferr, sizeof(ferr));
 	if (ret) {
 		cfgfile_msg(err, errlen, "%s: grant: %s", c->grant_at, ferr);
@@ -724,7 +734,7 @@ int conn_config_load_files(struct conn_config *c, uint64_t now, char *err, size_
 				  g->n_tunnels > 1 ? " and others" : "");
 		goto out;
 	}
-	ret = gw_config_load_identity(c->certificate, c->certificate_key, c->fingerprint, ferr,
+	ret = ep_config_load_identity(c->certificate, c->certificate_key, c->fingerprint, ferr,
 				      sizeof(ferr));
 	if (ret) {
 		cfgfile_msg(err, errlen, "%s: certificate: %s", c->certificate_at, ferr);
@@ -741,15 +751,16 @@ out:
 
 int conn_config_print(const struct conn_config *c, FILE *out)
 {
-	char key[KEYS_TEXT_LEN + 1], fp[GW_CONFIG_FP_HEX_LEN + 1];
+	char key[KEYS_TEXT_LEN + 1], fp[EP_CONFIG_FP_HEX_LEN + 1];
 
 	fprintf(out, "# postern-connect %s: effective configuration (%s, environment, flags)\n",
 		POSTERN_VERSION, c->file ? c->file : "no file");
 	fputs("relays = (\n", out);
 	for (unsigned i = 0; i < c->n_relays; i++)
-		gw_config_print_relay(out, c->relays[i].address, c->relays[i].public_key,
+		ep_config_print_relay(out, c->relays[i].address, c->relays[i].public_key,
 				      i + 1 == c->n_relays);
 	fputs(");\n", out);
+	cfgfile_put_setting(out, "hop_suite", ep_config_hop_suite_name(c->hop_suite));
 	cfgfile_put_setting(out, "private_key", c->private_key);
 	if (c->files_loaded) {
 		keys_to_text(c->static_pub, key);
@@ -758,14 +769,14 @@ int conn_config_print(const struct conn_config *c, FILE *out)
 	}
 	cfgfile_put_setting(out, "grant", c->grant);
 	if (c->files_loaded)
-		gw_config_print_token(out, "grant", &c->grant_info);
+		ep_config_print_token(out, "grant", &c->grant_info);
 	fprintf(out, "tunnel = \"%s\";\n", c->tunnel);
-	gw_config_format_fingerprint(c->gateway_fingerprint, fp);
+	ep_config_format_fingerprint(c->gateway_fingerprint, fp);
 	fprintf(out, "gateway_fingerprint = \"%s\";\n", fp);
 	cfgfile_put_setting(out, "certificate", c->certificate);
 	cfgfile_put_setting(out, "certificate_key", c->certificate_key);
 	if (c->files_loaded) {
-		gw_config_format_fingerprint(c->fingerprint, fp);
+		ep_config_format_fingerprint(c->fingerprint, fp);
 		fprintf(out, "# this agent's fingerprint (for the gateway's agents): %s\n", fp);
 	}
 	fputs("listen = (\n", out);

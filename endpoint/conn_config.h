@@ -31,7 +31,9 @@
  *   conn_config_free()         wipes the private key
  *
  * The file's syntax and errors, and the options every binary takes, are
- * those of relay/cfgfile.h and relay/cfgargs.h. Every error is one line
+ * those of relay/cfgfile.h and relay/cfgargs.h; addresses, fingerprints, the
+ * hop suite, the grant and the certificate are read as the gateway reads
+ * them (ep_config.h). Every error is one line
  * naming where the value came from:
  *   "connect.conf:4: tunnel: 'a b': a tunnel name is 1 to 63 characters of ..."
  *   "POSTERN_LISTEN='db=127.0.0.1': expected ROUTE=ADDR:PORT ..."
@@ -50,17 +52,18 @@
 #include <sys/socket.h>
 
 #include "crypto/keys.h"
+#include "crypto/suite.h"
 #include "crypto/token.h"
-#include "endpoint/gw_config.h"
+#include "endpoint/ep_config.h"
 #include "relay/cfgargs.h"
 #include "relay/log.h"
 
 enum {
-	CONN_CONFIG_MAX_RELAYS = GW_CONFIG_MAX_RELAYS,
+	CONN_CONFIG_MAX_RELAYS = EP_CONFIG_MAX_RELAYS,
 	CONN_CONFIG_MAX_LISTEN = 64,
 	CONN_CONFIG_MAX_FLAGS = CFGARGS_MAX_FLAGS,	/* flags on one command line */
-	CONN_CONFIG_WHERE_MAX = GW_CONFIG_WHERE_MAX,
-	CONN_CONFIG_ERR_MAX = GW_CONFIG_ERR_MAX,
+	CONN_CONFIG_WHERE_MAX = EP_CONFIG_WHERE_MAX,
+	CONN_CONFIG_ERR_MAX = EP_CONFIG_ERR_MAX,
 };
 
 enum conn_config_action {
@@ -78,17 +81,17 @@ struct conn_config_args {
 };
 
 struct conn_config_relay {
-	char address[GW_CONFIG_ADDR_MAX + 1];	/* as written */
-	char host[GW_CONFIG_HOST_MAX + 1];	/* a name or a literal, no brackets */
-	char port[GW_CONFIG_PORT_MAX + 1];
+	char address[EP_CONFIG_ADDR_MAX + 1];	/* as written */
+	char host[EP_CONFIG_HOST_MAX + 1];	/* a name or a literal, no brackets */
+	char port[EP_CONFIG_PORT_MAX + 1];
 	uint8_t public_key[KEYS_LEN];
 	char where[CONN_CONFIG_WHERE_MAX];
 };
 
 /* A local TCP listener for one route. */
 struct conn_listen {
-	char route[GW_CONFIG_NAME_MAX + 1];
-	char address[GW_CONFIG_ADDR_MAX + 1];	/* as written */
+	char route[EP_CONFIG_NAME_MAX + 1];
+	char address[EP_CONFIG_ADDR_MAX + 1];	/* as written */
 	struct sockaddr_storage addr;		/* numeric: what bind() takes */
 	socklen_t addr_len;
 	bool loopback;
@@ -100,17 +103,18 @@ struct conn_config {
 
 	struct conn_config_relay relays[CONN_CONFIG_MAX_RELAYS];
 	unsigned n_relays;
+	enum suite_id hop_suite;		/* offered to the relays */
 	char *private_key;			/* paths */
 	char *grant;
 	char *certificate;
 	char *certificate_key;
-	char tunnel[GW_CONFIG_NAME_MAX + 1];
-	uint8_t gateway_fingerprint[GW_CONFIG_FP_LEN];
+	char tunnel[EP_CONFIG_NAME_MAX + 1];
+	uint8_t gateway_fingerprint[EP_CONFIG_FP_LEN];
 	bool has_gateway_fingerprint;
 	struct conn_listen listen[CONN_CONFIG_MAX_LISTEN];
 	unsigned n_listen;
 	bool listen_public;
-	char stdio[GW_CONFIG_NAME_MAX + 1];	/* --stdio ROUTE; "" for listeners */
+	char stdio[EP_CONFIG_NAME_MAX + 1];	/* --stdio ROUTE; "" for listeners */
 	enum log_level log_level;
 
 	/* Where the path settings were set: "FILE:LINE", "POSTERN_X" or "--x". */
@@ -125,11 +129,11 @@ struct conn_config {
 	uint8_t grant_bytes[TOKEN_MAX_LEN];
 	size_t grant_len;
 	struct token grant_info;		/* parsed, not verified (the relay does that) */
-	uint8_t fingerprint[GW_CONFIG_FP_LEN];	/* of certificate: what gateways list in agents */
+	uint8_t fingerprint[EP_CONFIG_FP_LEN];	/* of certificate: what gateways list in agents */
 	bool files_loaded;
 };
 
-/* Defaults: nothing set, listen_public false, log_level info. */
+/* Defaults: nothing set, hop_suite chachapoly, listen_public false, log_level info. */
 void conn_config_init(struct conn_config *c);
 
 /* Wipe the private key, free everything. Idempotent. */

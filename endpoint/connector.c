@@ -649,6 +649,7 @@ static int make_link(struct connector *cn, char *err, size_t errlen)
 		.relays = relays,
 		.n_relays = cfg->n_relays,
 		.static_priv = cfg->static_priv,
+		.suite = cfg->hop_suite,
 		.token = cfg->grant_bytes,
 		.token_len = cfg->grant_len,
 		.on_frame = link_frame,

@@ -125,6 +125,7 @@ static int make_link(struct gateway *g, char *err, size_t errlen)
 	lc.relays = relays;
 	lc.n_relays = cfg->n_relays;
 	lc.static_priv = cfg->static_priv;
+	lc.suite = cfg->hop_suite;
 	lc.token = cfg->token_bytes;
 	lc.token_len = cfg->token_len;
 	lc.on_frame = gw_conn_on_frame;

@@ -2,24 +2,18 @@
  * gw_config.c — postern-gateway's settings from a libconfig file, each value
  * checked where it is set (gw_config.h), and the files they name. The file's
  * syntax, errors and command line are every Postern binary's (relay/cfgfile.h,
- * relay/cfgargs.h).
+ * relay/cfgargs.h); addresses, fingerprints, the hop suite, the token and the
+ * certificate are read as the connector reads them (ep_config.h).
  */
 #include "endpoint/gw_config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
-#include <openssl/bio.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "relay/cfgfile.h"
 
@@ -28,337 +22,14 @@
 #endif
 
 enum {
-	TOKEN_FILE_MAX = 2048,		/* a token's text is at most 960 characters */
-	CERT_FILE_MAX = 256 * 1024,	/* a certificate chain */
-	KEY_FILE_MAX = 64 * 1024,
 	MSG_MAX = GW_CONFIG_ERR_MAX / 2,
 };
-
-_Static_assert((int)GW_CONFIG_WHERE_MAX == (int)CFGFILE_WHERE_MAX, "where buffers differ");
-
-/* ---- shared helpers --------------------------------------------------------- */
-
-/* Decimal 1..65535, no sign, no leading zero. */
-static int parse_port(const char *s, size_t n, char port[GW_CONFIG_PORT_MAX + 1])
-{
-	unsigned v = 0;
-
-	if (n == 0 || n > GW_CONFIG_PORT_MAX || s[0] == '0')
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > 65535)
-		return -EINVAL;
-	memcpy(port, s, n);
-	port[n] = '\0';
-	return 0;
-}
-
-/* RFC 1123 host names, plus '_' (common in internal DNS and /etc/hosts). */
-static bool is_host_name(const char *s)
-{
-	size_t label = 0, n = strlen(s);
-	bool alpha = false;
-
-	if (n == 0 || n > GW_CONFIG_HOST_MAX || s[0] == '.' || s[n - 1] == '.')
-		return false;
-	for (; *s; s++) {
-		char ch = *s;
-
-		if (ch == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-			return false;
-		if (!(ch >= '0' && ch <= '9'))
-			alpha = true;
-		if (++label > 63)
-			return false;
-	}
-	/* All digits and dots would be an IPv4 address that did not parse. */
-	return alpha;
-}
-
-int gw_config_parse_hostport(const char *text, char host[GW_CONFIG_HOST_MAX + 1],
-			     char port[GW_CONFIG_PORT_MAX + 1], bool *literal, const char **why)
-{
-	const char *colon, *h = text;
-	size_t hlen;
-	uint8_t buf[16];
-
-	*why = "expected HOST:PORT or [IPV6]:PORT";
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h = text + 1;
-		hlen = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(text, ':');
-		if (!colon)
-			return -EINVAL;
-		hlen = (size_t)(colon - text);
-		if (memchr(text, ':', hlen)) {
-			*why = "an IPv6 address goes in brackets: [IPV6]:PORT";
-			return -EINVAL;
-		}
-	}
-	if (parse_port(colon + 1, strlen(colon + 1), port)) {
-		*why = "the port must be a number from 1 to 65535";
-		return -EINVAL;
-	}
-	if (hlen == 0 || hlen > GW_CONFIG_HOST_MAX) {
-		*why = "no host, or a host longer than 253 characters";
-		return -EINVAL;
-	}
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	if (text[0] == '[') {
-		if (inet_pton(AF_INET6, host, buf) != 1) {
-			*why = "not an IPv6 address inside [ ]";
-			return -EINVAL;
-		}
-		*literal = true;
-		return 0;
-	}
-	if (inet_pton(AF_INET, host, buf) == 1) {
-		*literal = true;
-		return 0;
-	}
-	if (!is_host_name(host)) {
-		*why = "the host is neither an IP address nor a host name";
-		return -EINVAL;
-	}
-	*literal = false;
-	return 0;
-}
-
-static int hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-int gw_config_parse_fingerprint(const char *text, uint8_t fp[GW_CONFIG_FP_LEN])
-{
-	size_t n = strlen(text);
-	bool colons = n == 3 * GW_CONFIG_FP_LEN - 1;
-
-	if (n != GW_CONFIG_FP_HEX_LEN && !colons)
-		return -EINVAL;
-	for (unsigned i = 0; i < GW_CONFIG_FP_LEN; i++) {
-		const char *p = text + (colons ? 3 * i : 2 * i);
-		int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
-
-		if (hi < 0 || lo < 0 || (colons && i + 1 < GW_CONFIG_FP_LEN && p[2] != ':'))
-			return -EINVAL;
-		fp[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-void gw_config_format_fingerprint(const uint8_t fp[GW_CONFIG_FP_LEN],
-				  char text[GW_CONFIG_FP_HEX_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (unsigned i = 0; i < GW_CONFIG_FP_LEN; i++) {
-		text[2 * i] = hex[fp[i] >> 4];
-		text[2 * i + 1] = hex[fp[i] & 15];
-	}
-	text[GW_CONFIG_FP_HEX_LEN] = '\0';
-}
-
-void gw_config_format_time(uint64_t t, char text[GW_CONFIG_TIME_MAX])
-{
-	time_t sec = t > (uint64_t)INT64_MAX ? (time_t)INT64_MAX : (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&sec, &tm) ||
-	    !strftime(text, GW_CONFIG_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(text, GW_CONFIG_TIME_MAX, "%llu (Unix time)", (unsigned long long)t);
-}
-
-static bool is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
-
-int gw_config_load_token(const char *path, const char *what, enum token_role role,
-			 const uint8_t pub[KEYS_LEN], uint64_t now, uint8_t buf[TOKEN_MAX_LEN],
-			 size_t *len, struct token *tok, char *err, size_t errlen)
-{
-	char text[TOKEN_FILE_MAX], want[KEYS_TEXT_LEN + 1], when[GW_CONFIG_TIME_MAX];
-	const char *reason;
-	size_t n = 0;
-	int ret;
-
-	ret = cfgfile_read(path, true, "token", text, sizeof(text), &n, err, errlen);
-	if (ret)
-		goto out;
-	while (n && is_space(text[n - 1]))
-		n--;
-	ret = token_from_text(text, n, buf, TOKEN_MAX_LEN, len);
-	if (ret) {
-		ret = cfgfile_msg(err, errlen,
-				  "%s: not a token (one line: \"pt1.\" and base64url, as "
-				  "posternctl token issue writes it)", path);
-		goto out;
-	}
-	if (token_parse(buf, *len, tok)) {
-		reason = token_malformed_reason(buf, *len);
-		ret = cfgfile_msg(err, errlen, "%s: malformed token: %s", path,
-				  reason ? reason : "?");
-		goto out;
-	}
-	if (tok->role != role) {
-		ret = cfgfile_msg(err, errlen,
-				  "%s: this is %s token; a %s needs %s token (posternctl token "
-				  "issue --role %s)", path,
-				  tok->role == TOKEN_ROLE_GATEWAY ? "a gateway" : "an agent",
-				  role == TOKEN_ROLE_GATEWAY ? "gateway" : "connector",
-				  role == TOKEN_ROLE_GATEWAY ? "a gateway" : "an agent",
-				  role == TOKEN_ROLE_GATEWAY ? "gateway" : "agent");
-		goto out;
-	}
-	/* The relay would refuse it (key_mismatch, §6.2): say so now, with the fix. */
-	if (CRYPTO_memcmp(tok->endpoint_pub, pub, KEYS_LEN)) {
-		keys_to_text(pub, want);
-		ret = cfgfile_msg(err, errlen,
-				  "%s: the %s was issued for another key; issue one with "
-				  "--endpoint-key %s", path, what, want);
-		goto out;
-	}
-	if (now >= TOKEN_DEFAULT_SKEW && now - TOKEN_DEFAULT_SKEW >= tok->expiry) {
-		gw_config_format_time(tok->expiry, when);
-		ret = cfgfile_msg(err, errlen, "%s: the %s expired at %s; issue a new one", path,
-				  what, when);
-		goto out;
-	}
-	ret = 0;
-out:
-	OPENSSL_cleanse(text, sizeof(text));
-	if (ret) {
-		OPENSSL_cleanse(buf, TOKEN_MAX_LEN);
-		*len = 0;
-	}
-	return ret;
-}
-
-/* Never ask for a passphrase (there is no one to ask): an encrypted key fails to load. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf, (void)size, (void)rwflag, (void)u;
-	return -1;
-}
-
-int gw_config_load_identity(const char *cert_path, const char *key_path,
-			    uint8_t fp[GW_CONFIG_FP_LEN], char *err, size_t errlen)
-{
-	char *cert = malloc(CERT_FILE_MAX), *key = malloc(KEY_FILE_MAX);
-	size_t cert_len = 0, key_len = 0;
-	unsigned char *der = NULL;
-	EVP_PKEY *pkey = NULL;
-	X509 *x509 = NULL;
-	BIO *bio = NULL;
-	int ret, n;
-
-	if (!cert || !key) {
-		ret = -ENOMEM;
-		cfgfile_msg(err, errlen, "out of memory");
-		goto out;
-	}
-	ret = cfgfile_read(cert_path, false, "certificate", cert, CERT_FILE_MAX, &cert_len, err,
-			   errlen);
-	if (ret)
-		goto out;
-	ret = cfgfile_read(key_path, true, "private key", key, KEY_FILE_MAX, &key_len, err,
-			   errlen);
-	if (ret)
-		goto out;
-	ret = -EINVAL;
-	bio = BIO_new_mem_buf(cert, (int)cert_len);
-	x509 = bio ? PEM_read_bio_X509(bio, NULL, no_passphrase, NULL) : NULL;
-	BIO_free(bio);
-	if (!x509) {
-		cfgfile_msg(err, errlen, "%s: no PEM certificate in it", cert_path);
-		goto out;
-	}
-	bio = BIO_new_mem_buf(key, (int)key_len);
-	pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
-	BIO_free(bio);
-	if (!pkey) {
-		cfgfile_msg(err, errlen,
-			    "%s: no PEM private key in it (encrypted keys are not supported)",
-			    key_path);
-		goto out;
-	}
-	if (X509_check_private_key(x509, pkey) != 1) {
-		cfgfile_msg(err, errlen, "%s: this key does not belong to the certificate in %s",
-			    key_path, cert_path);
-		goto out;
-	}
-	/* docs/protocol.md §10: the pin is SHA-256 of the DER SubjectPublicKeyInfo. */
-	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), &der);
-	if (n <= 0 || !EVP_Digest(der, (size_t)n, fp, NULL, EVP_sha256(), NULL)) {
-		ret = -EIO;
-		cfgfile_msg(err, errlen, "%s: cannot compute the fingerprint", cert_path);
-		goto out;
-	}
-	ret = 0;
-out:
-	ERR_clear_error();
-	OPENSSL_free(der);
-	EVP_PKEY_free(pkey);
-	X509_free(x509);
-	if (key)
-		OPENSSL_cleanse(key, KEY_FILE_MAX);
-	free(key);
-	free(cert);
-	return ret;
-}
-
-void gw_config_print_relay(FILE *out, const char *address, const uint8_t key[KEYS_LEN],
-			   bool last)
-{
-	char text[KEYS_TEXT_LEN + 1];
-
-	keys_to_text(key, text);
-	fputs("  { address = ", out);
-	cfgfile_put_string(out, address);
-	fprintf(out, "; public_key = \"%s\"; }%s\n", text, last ? "" : ",");
-}
-
-void gw_config_print_token(FILE *out, const char *what, const struct token *tok)
-{
-	char when[GW_CONFIG_TIME_MAX];
-
-	fprintf(out, "# %s: tenant %s, tunnels", what, tok->tenant);
-	for (unsigned i = 0; i < tok->n_tunnels; i++)
-		fprintf(out, "%s %s", i ? "," : "", tok->tunnels[i]);
-	gw_config_format_time(tok->expiry, when);
-	fprintf(out, "; expires %s\n", when);
-}
 
 /* ---- the file: relays ------------------------------------------------------------ */
 
 /* A path setting: a non-empty string, remembered with where it was set. */
 static int set_path(const struct cfgfile *f, const config_setting_t *st, const char *name,
-		    char **field, char at[GW_CONFIG_WHERE_MAX])
+		    char **field, char at[EP_CONFIG_WHERE_MAX])
 {
 	const char *v;
 	char *copy;
@@ -403,9 +74,9 @@ static int relay_member(const struct cfgfile *f, const config_setting_t *m, cons
 		e->has_key = true;
 		return 0;
 	}
-	if (strlen(v) > GW_CONFIG_ADDR_MAX)
+	if (strlen(v) > EP_CONFIG_ADDR_MAX)
 		return cfgfile_err(f, m, label, "'%.100s': too long", v);
-	if (gw_config_parse_hostport(v, r->host, r->port, &literal, &why))
+	if (ep_config_parse_hostport(v, r->host, r->port, &literal, &why))
 		return cfgfile_err(f, m, label, "'%.100s': %s", v, why);
 	snprintf(r->address, sizeof(r->address), "%s", v);
 	e->has_addr = true;
@@ -420,8 +91,8 @@ static int parse_relay(const struct cfgfile *f, const config_setting_t *g, const
 	int ret;
 
 	(void)index;
-	if (c->n_relays == GW_CONFIG_MAX_RELAYS)
-		return cfgfile_err(f, g, label, "at most %d relays", GW_CONFIG_MAX_RELAYS);
+	if (c->n_relays == EP_CONFIG_MAX_RELAYS)
+		return cfgfile_err(f, g, label, "at most %d relays", EP_CONFIG_MAX_RELAYS);
 	e.r = &c->relays[c->n_relays];
 	memset(e.r, 0, sizeof(*e.r));
 	cfgfile_where(f, g, e.r->where);
@@ -462,7 +133,7 @@ static int add_agent(const struct cfgfile *f, const config_setting_t *e, const c
 		return cfgfile_err(f, e, label, "'%s': there is no wildcard: list each agent's "
 				   "certificate fingerprint (postern-connect --check-config prints "
 				   "it)", v);
-	if (gw_config_parse_fingerprint(v, fp))
+	if (ep_config_parse_fingerprint(v, fp))
 		return cfgfile_err(f, e, label, "'%.100s': a fingerprint is 64 hex digits (the "
 				   "SHA-256 of the agent's certificate)", v);
 	for (unsigned i = 0; i < c->n_agents; i++)
@@ -540,7 +211,7 @@ static void free_route(struct gw_route *r)
 static int route_upstream(const struct cfgfile *f, const config_setting_t *m, const char *label,
 			  struct gw_route *r)
 {
-	char host[GW_CONFIG_HOST_MAX + 1], port[GW_CONFIG_PORT_MAX + 1];
+	char host[EP_CONFIG_HOST_MAX + 1], port[EP_CONFIG_PORT_MAX + 1];
 	const char *v, *why;
 
 	if (cfgfile_get_string(f, m, label, &v))
@@ -548,9 +219,9 @@ static int route_upstream(const struct cfgfile *f, const config_setting_t *m, co
 	if (strncmp(v, "tcp://", 6))
 		return cfgfile_err(f, m, label, "'%.100s': expected tcp://HOST:PORT (or a "
 				   "command = [ ... ] instead of upstream)", v);
-	if (strlen(v + 6) > GW_CONFIG_ADDR_MAX)
+	if (strlen(v + 6) > EP_CONFIG_ADDR_MAX)
 		return cfgfile_err(f, m, label, "'%.100s': too long", v);
-	if (gw_config_parse_hostport(v + 6, host, port, &r->host_is_literal, &why))
+	if (ep_config_parse_hostport(v + 6, host, port, &r->host_is_literal, &why))
 		return cfgfile_err(f, m, label, "'%.100s': %s", v, why);
 	r->upstream = strdup(v);
 	r->host = strdup(host);
@@ -645,7 +316,7 @@ static int route_member(const struct cfgfile *f, const config_setting_t *m, cons
 			return -EINVAL;
 		if (!token_name_is_valid(v))
 			return cfgfile_err(f, m, label, "'%.100s': a route name is 1 to %d "
-					   "characters of [A-Za-z0-9._-]", v, GW_CONFIG_NAME_MAX);
+					   "characters of [A-Za-z0-9._-]", v, EP_CONFIG_NAME_MAX);
 		snprintf(r->name, sizeof(r->name), "%s", v);
 		break;
 	case ROUTE_UPSTREAM:
@@ -794,6 +465,19 @@ static int set_certificate_key(const struct cfgfile *f, const config_setting_t *
 	return set_path(f, st, "certificate_key", &c->certificate_key, c->certificate_key_at);
 }
 
+static int set_hop_suite(const struct cfgfile *f, const config_setting_t *st,
+			 struct gw_config *c)
+{
+	char msg[MSG_MAX];
+	const char *v;
+
+	if (cfgfile_get_string(f, st, "hop_suite", &v))
+		return -EINVAL;
+	if (ep_config_parse_hop_suite(v, &c->hop_suite, msg, sizeof(msg)))
+		return cfgfile_err(f, st, "hop_suite", "'%.100s': %s", v, msg);
+	return 0;
+}
+
 static int set_shutdown_timeout(const struct cfgfile *f, const config_setting_t *st,
 				struct gw_config *c)
 {
@@ -845,6 +529,7 @@ static const struct {
 	int (*set)(const struct cfgfile *f, const config_setting_t *st, struct gw_config *c);
 } settings[] = {
 	{ "relays", set_relays },
+	{ "hop_suite", set_hop_suite },
 	{ "private_key", set_private_key },
 	{ "token", set_token },
 	{ "certificate", set_certificate },
@@ -933,6 +618,7 @@ int gw_config_load(struct gw_config *c, const char *path, char *err, size_t errl
 int gw_config_init(struct gw_config *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->hop_suite = EP_CONFIG_DEFAULT_HOP_SUITE;
 	c->shutdown_timeout = GW_CONFIG_DEFAULT_SHUTDOWN_TIMEOUT;
 	c->log_level = LOG_LEVEL_INFO;
 	c->audit_log = strdup("stderr");
@@ -967,14 +653,14 @@ int gw_config_load_files(struct gw_config *c, uint64_t now, char *err, size_t er
 				       c->static_pub, err, errlen);
 	if (ret)
 		goto out;
-	ret = gw_config_load_token(c->token, "token", TOKEN_ROLE_GATEWAY, c->static_pub, now,
+	ret = ep_config_load_token(c->token, "token", TOKEN_ROLE_GATEWAY, c->static_pub, now,
 				   c->token_bytes, &c->token_len, &c->token_info, ferr,
 				   sizeof(ferr));
 	if (ret) {
 		cfgfile_msg(err, errlen, "%s: token: %s", c->token_at, ferr);
 		goto out;
 	}
-	ret = gw_config_load_identity(c->certificate, c->certificate_key, c->fingerprint, ferr,
+	ret = ep_config_load_identity(c->certificate, c->certificate_key, c->fingerprint, ferr,
 				      sizeof(ferr));
 	if (ret) {
 		cfgfile_msg(err, errlen, "%s: certificate: %s", c->certificate_at, ferr);
@@ -1088,9 +774,10 @@ int gw_config_print(const struct gw_config *c, FILE *out)
 		c->file ? c->file : "no file");
 	fputs("relays = (\n", out);
 	for (unsigned i = 0; i < c->n_relays; i++)
-		gw_config_print_relay(out, c->relays[i].address, c->relays[i].public_key,
+		ep_config_print_relay(out, c->relays[i].address, c->relays[i].public_key,
 				      i + 1 == c->n_relays);
 	fputs(");\n", out);
+	cfgfile_put_setting(out, "hop_suite", ep_config_hop_suite_name(c->hop_suite));
 	cfgfile_put_setting(out, "private_key", c->private_key);
 	if (c->files_loaded) {
 		keys_to_text(c->static_pub, key);
@@ -1098,16 +785,16 @@ int gw_config_print(const struct gw_config *c, FILE *out)
 	}
 	cfgfile_put_setting(out, "token", c->token);
 	if (c->files_loaded)
-		gw_config_print_token(out, "token", &c->token_info);
+		ep_config_print_token(out, "token", &c->token_info);
 	cfgfile_put_setting(out, "certificate", c->certificate);
 	cfgfile_put_setting(out, "certificate_key", c->certificate_key);
 	if (c->files_loaded) {
-		gw_config_format_fingerprint(c->fingerprint, fp);
+		ep_config_format_fingerprint(c->fingerprint, fp);
 		fprintf(out, "# the gateway's fingerprint (connectors pin it): %s\n", fp);
 	}
 	fputs("agents = [", out);
 	for (unsigned i = 0; i < c->n_agents; i++) {
-		gw_config_format_fingerprint(c->agents[i], fp);
+		ep_config_format_fingerprint(c->agents[i], fp);
 		fprintf(out, "%s\n  \"%s\"", i ? "," : "", fp);
 	}
 	fputs(" ];\n", out);

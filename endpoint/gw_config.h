@@ -27,9 +27,8 @@
  * as 64 hex digits (either case, optionally with ':' between bytes). There is
  * no "any": a gateway admits only agents it names.
  *
- * The last section holds helpers the connector's configuration
- * (conn_config.h) shares, so both binaries read keys, tokens, identities and
- * addresses by the same rules.
+ * What the connector's configuration reads alike (addresses, fingerprints,
+ * the hop suite, tokens, certificates) is ep_config.h's.
  *
  * Threads: none of this is thread-safe; main thread, before anything runs.
  */
@@ -42,26 +41,21 @@
 #include <stdio.h>
 
 #include "crypto/keys.h"
+#include "crypto/suite.h"
 #include "crypto/token.h"
 #include "endpoint/allowlist.h"
+#include "endpoint/ep_config.h"
 #include "endpoint/upstream.h"
 #include "relay/cfgargs.h"
 #include "relay/log.h"
 
 enum {
-	GW_CONFIG_MAX_RELAYS = 16,
 	GW_CONFIG_MAX_ROUTES = 256,
 	GW_CONFIG_MAX_AGENTS = 1024,
 	GW_CONFIG_MAX_ARGS = 256,		/* command and env entries of a route */
-	GW_CONFIG_NAME_MAX = 63,		/* route names: 1..63 of [A-Za-z0-9._-] */
-	GW_CONFIG_HOST_MAX = 253,		/* a DNS name, or an IPv6 literal */
-	GW_CONFIG_PORT_MAX = 5,			/* "65535" */
-	GW_CONFIG_ADDR_MAX = GW_CONFIG_HOST_MAX + GW_CONFIG_PORT_MAX + 3,  /* "[h]:p" */
-	GW_CONFIG_FP_LEN = 32,			/* SHA-256 */
-	GW_CONFIG_FP_HEX_LEN = 64,
-	GW_CONFIG_WHERE_MAX = 300,		/* "FILE:LINE" */
-	GW_CONFIG_TIME_MAX = 32,		/* gw_config_format_time(), with NUL */
-	GW_CONFIG_ERR_MAX = 1024,		/* a message buffer that always suffices */
+	GW_CONFIG_FP_LEN = EP_CONFIG_FP_LEN,	/* an agent's or the gateway's fingerprint */
+	GW_CONFIG_FP_HEX_LEN = EP_CONFIG_FP_HEX_LEN,
+	GW_CONFIG_ERR_MAX = EP_CONFIG_ERR_MAX,	/* a message buffer that always suffices */
 	GW_CONFIG_DEFAULT_SHUTDOWN_TIMEOUT = 30,	/* seconds */
 	GW_CONFIG_MAX_SHUTDOWN_TIMEOUT = 3600,
 };
@@ -83,16 +77,16 @@ struct gw_config_args {
 
 /* A relay to dial: "host:port" and its pinned static key. */
 struct gw_config_relay {
-	char address[GW_CONFIG_ADDR_MAX + 1];	/* as written */
-	char host[GW_CONFIG_HOST_MAX + 1];	/* a name or a literal, no brackets */
-	char port[GW_CONFIG_PORT_MAX + 1];
+	char address[EP_CONFIG_ADDR_MAX + 1];	/* as written */
+	char host[EP_CONFIG_HOST_MAX + 1];	/* a name or a literal, no brackets */
+	char port[EP_CONFIG_PORT_MAX + 1];
 	uint8_t public_key[KEYS_LEN];
-	char where[GW_CONFIG_WHERE_MAX];	/* "FILE:LINE" of the entry */
+	char where[EP_CONFIG_WHERE_MAX];	/* "FILE:LINE" of the entry */
 };
 
 /* A route: a name agents ask for, and what it connects to. */
 struct gw_route {
-	char name[GW_CONFIG_NAME_MAX + 1];
+	char name[EP_CONFIG_NAME_MAX + 1];
 	/*
 	 * What upstream_open() takes; its strings point into the fields below
 	 * and live as long as the configuration. stderr_prefix is NULL (the
@@ -108,14 +102,15 @@ struct gw_route {
 	char **envp;		/* stdio: NULL-terminated "K=V" */
 	unsigned envc;
 	char *cwd;		/* stdio: NULL if not set */
-	char where[GW_CONFIG_WHERE_MAX];
+	char where[EP_CONFIG_WHERE_MAX];
 };
 
 struct gw_config {
 	const char *file;
 
-	struct gw_config_relay relays[GW_CONFIG_MAX_RELAYS];
+	struct gw_config_relay relays[EP_CONFIG_MAX_RELAYS];
 	unsigned n_relays;
+	enum suite_id hop_suite;		/* offered to every relay */
 	char *private_key;			/* paths */
 	char *token;
 	char *certificate;
@@ -130,10 +125,10 @@ struct gw_config {
 	enum log_level log_level;
 
 	/* Where the path settings were set, for messages about their files. */
-	char private_key_at[GW_CONFIG_WHERE_MAX];
-	char token_at[GW_CONFIG_WHERE_MAX];
-	char certificate_at[GW_CONFIG_WHERE_MAX];
-	char certificate_key_at[GW_CONFIG_WHERE_MAX];
+	char private_key_at[EP_CONFIG_WHERE_MAX];
+	char token_at[EP_CONFIG_WHERE_MAX];
+	char certificate_at[EP_CONFIG_WHERE_MAX];
+	char certificate_key_at[EP_CONFIG_WHERE_MAX];
 
 	/* Filled by gw_config_load_files(). */
 	uint8_t static_priv[KEYS_LEN];		/* secret: the hop identity */
@@ -145,7 +140,10 @@ struct gw_config {
 	bool files_loaded;
 };
 
-/* Defaults: no file, the default allowed_ips, shutdown_timeout 30, audit to stderr. */
+/*
+ * Defaults: no file, hop_suite chachapoly, the default allowed_ips,
+ * shutdown_timeout 30, audit to stderr.
+ */
 int gw_config_init(struct gw_config *c);
 
 /* Wipe the private key, free everything. Idempotent. */
@@ -196,65 +194,5 @@ int gw_config_print(const struct gw_config *c, FILE *out);
 
 /* The --help text. */
 const char *gw_config_usage(void);
-
-/* ---- shared with conn_config ------------------------------------------------ */
-
-/*
- * Split "HOST:PORT" or "[IPV6]:PORT" into @host (no brackets) and @port.
- * HOST is an IPv4 or IPv6 literal (IPv6 only in brackets) or a DNS name
- * (labels of [A-Za-z0-9_-], 1..63 each, 253 at most); PORT is 1..65535 in
- * decimal without leading zeros. *@literal says whether HOST is an IP.
- * @return 0, or -EINVAL with *@why a static phrase.
- */
-int gw_config_parse_hostport(const char *text, char host[GW_CONFIG_HOST_MAX + 1],
-			     char port[GW_CONFIG_PORT_MAX + 1], bool *literal, const char **why);
-
-/*
- * Parse a fingerprint: 64 hex digits, either case, optionally ':' between
- * byte pairs. @return 0, or -EINVAL.
- */
-int gw_config_parse_fingerprint(const char *text, uint8_t fp[GW_CONFIG_FP_LEN]);
-
-/* Write @fp as 64 lowercase hex digits and a NUL. */
-void gw_config_format_fingerprint(const uint8_t fp[GW_CONFIG_FP_LEN],
-				  char text[GW_CONFIG_FP_HEX_LEN + 1]);
-
-/*
- * Read the token file at @path (the text form, trailing whitespace allowed;
- * the file must not be readable by group or others), check its structure, its
- * @role, that it names @pub as its endpoint key and that it has not expired
- * at @now (with the relay's default skew). @what names the setting in
- * messages ("token", "grant").
- * @return 0 with @buf/@len/@tok filled, or -errno with @err set (naming @path).
- */
-int gw_config_load_token(const char *path, const char *what, enum token_role role,
-			 const uint8_t pub[KEYS_LEN], uint64_t now, uint8_t buf[TOKEN_MAX_LEN],
-			 size_t *len, struct token *tok, char *err, size_t errlen);
-
-/*
- * Read a PEM certificate (its first one) and the PEM private key for it (the
- * key file must not be readable by group or others; unencrypted PKCS#8 or
- * traditional form), check that they match and compute the fingerprint: the
- * SHA-256 of the certificate's DER SubjectPublicKeyInfo (docs/protocol.md §10).
- * @return 0 and @fp, or -errno with @err set (naming the file).
- */
-int gw_config_load_identity(const char *cert_path, const char *key_path,
-			    uint8_t fp[GW_CONFIG_FP_LEN], char *err, size_t errlen);
-
-/*
- * For --check-config: one entry of `relays = ( ... );`, as
- * `  { address = "ADDRESS"; public_key = "KEY"; }` and a comma unless @last.
- */
-void gw_config_print_relay(FILE *out, const char *address, const uint8_t key[KEYS_LEN],
-			   bool last);
-
-/*
- * For --check-config: a comment about a loaded token, as
- * "# WHAT: tenant T, tunnels A, B; expires 2026-01-01T00:00:00Z".
- */
-void gw_config_print_token(FILE *out, const char *what, const struct token *tok);
-
-/* Write Unix time @t as UTC "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339) and a NUL. */
-void gw_config_format_time(uint64_t t, char text[GW_CONFIG_TIME_MAX]);
 
 #endif /* POSTERN_ENDPOINT_GW_CONFIG_H */

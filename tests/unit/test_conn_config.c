@@ -26,7 +26,7 @@
 
 static uint8_t priv[KEYS_LEN], pub[KEYS_LEN], signer[KEYS_LEN];
 static char relay_pub_text[KEYS_TEXT_LEN + 1];
-static uint8_t agent_fp[GW_CONFIG_FP_LEN];
+static uint8_t agent_fp[EP_CONFIG_FP_LEN];
 
 static void setup(void)
 {
@@ -87,10 +87,23 @@ static int load(struct conn_config *c, const char *const *argv, char *const *env
 	return conn_config_load(c, &a, envp, err, errlen);
 }
 
+/* What --check-config prints for @c; the caller frees it. */
+static char *printed(const struct conn_config *c)
+{
+	size_t len;
+	char *text;
+	FILE *out = open_memstream(&text, &len);
+
+	cr_assert_not_null(out);
+	cr_assert_eq(conn_config_print(c, out), 0);
+	fclose(out);
+	return text;
+}
+
 Test(conn_config, a_full_file_fills_every_setting)
 {
 	const char *argv[] = { "-c", cfx_path("full.conf"), NULL };
-	char err[CONN_CONFIG_ERR_MAX] = "", fp[GW_CONFIG_FP_HEX_LEN + 1];
+	char err[CONN_CONFIG_ERR_MAX] = "", fp[EP_CONFIG_FP_HEX_LEN + 1];
 	const struct sockaddr_in6 *in6;
 	const struct sockaddr_in *in;
 	struct conn_config c;
@@ -120,7 +133,7 @@ Test(conn_config, a_full_file_fills_every_setting)
 	cr_expect_str_eq(c.relays[1].host, "relay.example.net");
 	cr_expect_eq(memcmp(c.relays[0].public_key, c.relays[1].public_key, KEYS_LEN), 0);
 	cr_expect_str_eq(c.tunnel, "crm");
-	gw_config_format_fingerprint(c.gateway_fingerprint, fp);
+	ep_config_format_fingerprint(c.gateway_fingerprint, fp);
 	cr_expect_str_eq(fp, GW_FP);
 	cr_assert_eq(c.n_listen, 2u);
 	cr_expect_str_eq(c.listen[0].route, "db");
@@ -140,7 +153,7 @@ Test(conn_config, a_full_file_fills_every_setting)
 	cr_assert_eq(conn_config_load_files(&c, (uint64_t)time(NULL), err, sizeof(err)), 0, "%s",
 		     err);
 	cr_expect_eq(memcmp(c.static_pub, pub, KEYS_LEN), 0);
-	cr_expect_eq(memcmp(c.fingerprint, agent_fp, GW_CONFIG_FP_LEN), 0);
+	cr_expect_eq(memcmp(c.fingerprint, agent_fp, EP_CONFIG_FP_LEN), 0);
 	cr_expect_str_eq(c.grant_info.tunnels[0], "crm");
 	conn_config_free(&c);
 }
@@ -340,6 +353,18 @@ Test(conn_config, bad_values_name_where_they_came_from)
 		{ NULL, NULL, NULL, NULL,
 		  "relays: not set: give --relay, set POSTERN_RELAYS, or set "
 		  "it in a configuration file (-c)" },
+		{ "hop_suite = \"aes-256-gcm\";\n", NULL, NULL, NULL,
+		  "%F:8: hop_suite: 'aes-256-gcm': expected \"chachapoly\" or \"aesgcm\" (did you "
+		  "mean \"aesgcm\"?)" },
+		{ "", "POSTERN_HOP_SUITE=AES", NULL, NULL,
+		  "POSTERN_HOP_SUITE='AES': expected \"chachapoly\" or \"aesgcm\" (did you mean "
+		  "\"aesgcm\"?)" },
+		{ "", NULL, "--hop-suite", "chacha",
+		  "--hop-suite 'chacha': expected \"chachapoly\" or \"aesgcm\" (did you mean "
+		  "\"chachapoly\"?)" },
+		{ "", "POSTERN_HOPSUITE=aesgcm", NULL, NULL,
+		  "environment variable POSTERN_HOPSUITE: unknown (did you mean "
+		  "POSTERN_HOP_SUITE?)" },
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -374,6 +399,58 @@ Test(conn_config, bad_values_name_where_they_came_from)
 			  err, want);
 		conn_config_free(&c);
 	}
+}
+
+/* hop_suite: file, then environment, then flag, like every setting; printed. */
+Test(conn_config, hop_suite_from_file_environment_and_flag_is_printed)
+{
+	static const struct {
+		const char *file;	/* the base file's extra line */
+		char *env;		/* NULL: none */
+		const char *flag;	/* --hop-suite's value; NULL: none */
+		enum suite_id suite;
+		const char *printed;
+	} cases[] = {
+		{ "", NULL, NULL, SUITE_CHACHAPOLY_BLAKE2S, "hop_suite = \"chachapoly\";\n" },
+		{ "hop_suite = \"aesgcm\";\n", NULL, NULL, SUITE_AESGCM_SHA256,
+		  "hop_suite = \"aesgcm\";\n" },
+		{ "hop_suite = \"aesgcm\";\n", "POSTERN_HOP_SUITE=chachapoly", NULL,
+		  SUITE_CHACHAPOLY_BLAKE2S, "hop_suite = \"chachapoly\";\n" },
+		{ "hop_suite = \"chachapoly\";\n", "POSTERN_HOP_SUITE=chachapoly", "aesgcm",
+		  SUITE_AESGCM_SHA256, "hop_suite = \"aesgcm\";\n" },
+		{ "hop_suite = \"aesgcm\";\n", NULL, "chachapoly", SUITE_CHACHAPOLY_BLAKE2S,
+		  "hop_suite = \"chachapoly\";\n" },
+	};
+
+	/* Paths are taken per case: cfx_path() reuses its buffers. */
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { "-c", cfx_path("suite.conf"), "--hop-suite", cases[i].flag,
+				       NULL };
+		const char *again_argv[] = { "-c", cfx_path("suite-printed.conf"), NULL };
+		char *env[] = { cases[i].env, NULL };
+		char err[CONN_CONFIG_ERR_MAX] = "", extra[256];
+		struct conn_config c, again;
+		char *text;
+
+		if (!cases[i].flag)
+			argv[2] = NULL;
+		snprintf(extra, sizeof(extra), "%slisten = ( { route = \"db\"; address = "
+			 "\"127.0.0.1:15432\"; } );\n", cases[i].file);
+		write_base("suite.conf", extra);
+		cr_assert_eq(load(&c, argv, env, err, sizeof(err)), 0, "case %u: %s", i, err);
+		cr_expect_eq(c.hop_suite, cases[i].suite, "case %u", i);
+		text = printed(&c);
+		cr_expect(strstr(text, cases[i].printed), "case %u:\n%s", i, text);
+		cfx_write("suite-printed.conf", 0644, "%s", text);
+		cr_assert_eq(load(&again, again_argv, NULL, err, sizeof(err)), 0, "case %u: %s", i,
+			     err);
+		cr_expect_eq(again.hop_suite, cases[i].suite, "case %u: printed, read back", i);
+		conn_config_free(&again);
+		conn_config_free(&c);
+		free(text);
+	}
+	cr_expect(strstr(conn_config_usage(), "--hop-suite NAME"));
+	cr_expect(strstr(conn_config_usage(), "($POSTERN_HOP_SUITE)"));
 }
 
 Test(conn_config, grant_and_identity_are_checked)
@@ -417,7 +494,7 @@ Test(conn_config, grant_and_identity_are_checked)
 Test(conn_config, print_shows_the_agent_fingerprint_and_no_secret)
 {
 	const char *argv[] = { "-c", cfx_path("pr.conf"), NULL };
-	char err[CONN_CONFIG_ERR_MAX] = "", fp[GW_CONFIG_FP_HEX_LEN + 1], key[KEYS_TEXT_LEN + 1];
+	char err[CONN_CONFIG_ERR_MAX] = "", fp[EP_CONFIG_FP_HEX_LEN + 1], key[KEYS_TEXT_LEN + 1];
 	const char *again_argv[] = { "-c", cfx_path("printed.conf"), NULL };
 	struct conn_config c, again;
 	size_t len;
@@ -431,7 +508,7 @@ Test(conn_config, print_shows_the_agent_fingerprint_and_no_secret)
 	out = open_memstream(&text, &len);
 	cr_assert_eq(conn_config_print(&c, out), 0);
 	fclose(out);
-	gw_config_format_fingerprint(agent_fp, fp);
+	ep_config_format_fingerprint(agent_fp, fp);
 	cr_expect(strstr(text, fp), "the fingerprint gateways list:\n%s", text);
 	keys_to_text(priv, key);
 	cr_expect_null(strstr(text, key), "never the private key");

@@ -52,7 +52,7 @@ static void setup(void)
 	cfx_save_identity("other.crt", "other.pem", 0600, CFX_ED25519, fp);
 	cfx_save_identity("open.crt", "open.pem", 0644, CFX_ED25519, fp);
 	cfx_save_identity("agent.crt", "agent.pem", 0600, CFX_ED25519, fp);
-	gw_config_format_fingerprint(fp, agent_hex);
+	ep_config_format_fingerprint(fp, agent_hex);
 	cfx_write("not-pem.crt", 0644, "hello\n");
 	cfx_write("not-pem.pem", 0600, "hello\n");
 }
@@ -93,6 +93,19 @@ static int load(struct gw_config *c, const char *name, char *err, size_t errlen)
 {
 	cr_assert_eq(gw_config_init(c), 0);
 	return gw_config_load(c, cfx_path(name), err, errlen);
+}
+
+/* What --check-config prints for @c; the caller frees it. */
+static char *printed(const struct gw_config *c)
+{
+	size_t len;
+	char *text;
+	FILE *out = open_memstream(&text, &len);
+
+	cr_assert_not_null(out);
+	cr_assert_eq(gw_config_print(c, out), 0);
+	fclose(out);
+	return text;
 }
 
 Test(gw_config, a_full_configuration_fills_every_setting)
@@ -146,7 +159,7 @@ Test(gw_config, a_full_configuration_fills_every_setting)
 	cr_expect_eq(memcmp(c.relays[0].public_key, c.relays[1].public_key, KEYS_LEN), 0,
 		     "@FILE gives the same key");
 	cr_expect_eq(c.n_agents, 2u);
-	cr_assert_eq(gw_config_parse_fingerprint(agent_hex, fp), 0);
+	cr_assert_eq(ep_config_parse_fingerprint(agent_hex, fp), 0);
 	cr_expect(gw_config_agent_allowed(&c, fp));
 	fp[0] ^= 1;
 	cr_expect_not(gw_config_agent_allowed(&c, fp));
@@ -191,7 +204,7 @@ Test(gw_config, a_full_configuration_fills_every_setting)
 		     "the fingerprint is SHA-256 of the certificate's SubjectPublicKeyInfo");
 	cr_expect_str_eq(c.token_info.tenant, "acme");
 	cr_expect_str_eq(c.token_info.tunnels[0], "crm");
-	gw_config_format_fingerprint(c.fingerprint, hex);
+	ep_config_format_fingerprint(c.fingerprint, hex);
 	gw_config_free(&c);
 	for (unsigned i = 0; i < sizeof(c); i++)
 		cr_assert_eq(((uint8_t *)&c)[i], 0, "free wipes everything");
@@ -339,6 +352,18 @@ Test(gw_config, bad_values_name_file_line_and_setting)
 		{ false, "relays = ( { address = \"192.0.2.1:1\"; public_key = \"%RELAY%\"; } );\n",
 		  0, "private_key: not set (the gateway's X25519 key file" },
 		{ false, "", 0, "relays: not set (relays = ( { address" },
+		{ false, "hop_suite = \"aes-256-gcm\";\n", 1,
+		  "hop_suite: 'aes-256-gcm': expected \"chachapoly\" or \"aesgcm\" (did you mean "
+		  "\"aesgcm\"?)" },
+		{ true, "hop_suite = \"aesgmc\";\n", 11,
+		  "hop_suite: 'aesgmc': expected \"chachapoly\" or \"aesgcm\" (did you mean "
+		  "\"aesgcm\"?)" },
+		{ false, "hop_suite = \"rot13\";\n", 1,
+		  "hop_suite: 'rot13': expected \"chachapoly\" or \"aesgcm\"" },
+		{ false, "hop_suite = 2;\n", 1,
+		  "hop_suite: must be a string in double quotes, not an integer" },
+		{ false, "hop_suit = \"aesgcm\";\n", 1,
+		  "unknown setting 'hop_suit' (did you mean 'hop_suite'?)" },
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -365,6 +390,40 @@ Test(gw_config, bad_values_name_file_line_and_setting)
 			  err, want);
 		cr_expect_null(strchr(err, '\n'), "case %u: one line", i);
 		gw_config_free(&c);
+	}
+}
+
+/* hop_suite: what the gateway offers relays, in the relay's own names, and printed. */
+Test(gw_config, hop_suite_is_chachapoly_unless_set_and_is_printed)
+{
+	static const struct {
+		const char *extra;
+		enum suite_id suite;
+		const char *printed;
+	} cases[] = {
+		{ "", SUITE_CHACHAPOLY_BLAKE2S, "hop_suite = \"chachapoly\";\n" },
+		{ "hop_suite = \"chachapoly\";\n", SUITE_CHACHAPOLY_BLAKE2S,
+		  "hop_suite = \"chachapoly\";\n" },
+		{ "hop_suite = \"aesgcm\";\n", SUITE_AESGCM_SHA256, "hop_suite = \"aesgcm\";\n" },
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[GW_CONFIG_ERR_MAX] = "";
+		struct gw_config c, again;
+		char *text;
+
+		write_minimal("suite.conf", cases[i].extra);
+		cr_assert_eq(load(&c, "suite.conf", err, sizeof(err)), 0, "case %u: %s", i, err);
+		cr_expect_eq(c.hop_suite, cases[i].suite, "case %u", i);
+		text = printed(&c);
+		cr_expect(strstr(text, cases[i].printed), "case %u:\n%s", i, text);
+		cfx_write("suite-printed.conf", 0644, "%s", text);
+		cr_assert_eq(load(&again, "suite-printed.conf", err, sizeof(err)), 0, "case %u: %s",
+			     i, err);
+		cr_expect_eq(again.hop_suite, cases[i].suite, "case %u: printed, read back", i);
+		gw_config_free(&again);
+		gw_config_free(&c);
+		free(text);
 	}
 }
 
@@ -503,7 +562,7 @@ Test(gw_config, print_shows_what_others_pin_and_no_secret)
 	out = open_memstream(&text, &len);
 	cr_assert_eq(gw_config_print(&c, out), 0);
 	fclose(out);
-	gw_config_format_fingerprint(gw_fp, fp);
+	ep_config_format_fingerprint(gw_fp, fp);
 	keys_to_text(gw_pub, pub);
 	keys_to_text(gw_priv, priv);
 	cr_expect(strstr(text, fp), "the fingerprint connectors pin:\n%s", text);
@@ -578,74 +637,4 @@ Test(gw_config, command_line)
 		cr_expect_str_eq(a.file, cases[i].file, "case %u", i);
 	}
 	cr_expect(strstr(gw_config_usage(), "--check-config"));
-}
-
-Test(gw_config, hostport_and_fingerprint_parsers)
-{
-	static const struct {
-		const char *text;
-		int ret;
-		const char *host, *port;
-		bool literal;
-	} hp[] = {
-		{ "192.0.2.1:51820", 0, "192.0.2.1", "51820", true },
-		{ "[2001:db8::1]:443", 0, "2001:db8::1", "443", true },
-		{ "relay-1.example.net:1", 0, "relay-1.example.net", "1", false },
-		{ "my_host:65535", 0, "my_host", "65535", false },
-		{ "host:65536", -EINVAL, NULL, NULL, false },
-		{ "host:0", -EINVAL, NULL, NULL, false },
-		{ "host:080", -EINVAL, NULL, NULL, false },
-		{ "host:", -EINVAL, NULL, NULL, false },
-		{ ":80", -EINVAL, NULL, NULL, false },
-		{ "host", -EINVAL, NULL, NULL, false },
-		{ "[2001:db8::1]", -EINVAL, NULL, NULL, false },
-		{ "[relay.example]:80", -EINVAL, NULL, NULL, false },
-		{ "2001:db8::1:80", -EINVAL, NULL, NULL, false },
-		{ "1.2.3.4.5:80", -EINVAL, NULL, NULL, false },
-		{ "999.1.1.1:80", -EINVAL, NULL, NULL, false },
-		{ "-bad host:80", -EINVAL, NULL, NULL, false },
-		{ ".example:80", -EINVAL, NULL, NULL, false },
-	};
-	static const struct {
-		const char *text;
-		int ret;
-	} fps[] = {
-		{ "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 0 },
-		{ "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF", 0 },
-		{ "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:"
-		  "aa:"
-		  "bb:cc:dd:ee:ff",
-		  0 },
-		{ "00112233445566778899aabbccddeeff00112233445566778899aabbccddee", -EINVAL },
-		{ "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00", -EINVAL },
-		{ "g0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", -EINVAL },
-		{ "00-11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:"
-		  "aa:"
-		  "bb:cc:dd:ee:ff",
-		  -EINVAL },
-		{ "", -EINVAL },
-	};
-	char host[GW_CONFIG_HOST_MAX + 1], port[GW_CONFIG_PORT_MAX + 1];
-	char back[GW_CONFIG_FP_HEX_LEN + 1];
-	uint8_t fp[GW_CONFIG_FP_LEN];
-	const char *why;
-	bool literal;
-
-	for (unsigned i = 0; i < sizeof(hp) / sizeof(hp[0]); i++) {
-		cr_expect_eq(gw_config_parse_hostport(hp[i].text, host, port, &literal, &why),
-			     hp[i].ret, "'%s'", hp[i].text);
-		if (hp[i].ret)
-			continue;
-		cr_expect_str_eq(host, hp[i].host);
-		cr_expect_str_eq(port, hp[i].port);
-		cr_expect_eq(literal, hp[i].literal, "'%s'", hp[i].text);
-	}
-	for (unsigned i = 0; i < sizeof(fps) / sizeof(fps[0]); i++) {
-		cr_expect_eq(gw_config_parse_fingerprint(fps[i].text, fp), fps[i].ret, "'%s'",
-			     fps[i].text);
-		if (fps[i].ret)
-			continue;
-		gw_config_format_fingerprint(fp, back);
-		cr_expect_str_eq(back, fps[0].text, "'%s'", fps[i].text);
-	}
 }

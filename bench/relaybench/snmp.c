@@ -69,7 +69,7 @@ static int parse_v4(const char *text, struct snmp_udp *out)
 	names += 4;
 	values += 5;
 	for (;;) {
-		size_t nlen, vlen;
+		size_t nlen = 0, vlen = 0;
 		const char *n = token(&names, &nlen), *v = token(&values, &vlen);
 		uint64_t *dst;
 		char *end;
@@ -90,7 +90,7 @@ static int parse_v4(const char *text, struct snmp_udp *out)
 static void parse_v6(const char *text, struct snmp_udp *out)
 {
 	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		size_t nlen, vlen;
+		size_t nlen = 0, vlen = 0;
 		const char *q = p, *n = token(&q, &nlen), *v = token(&q, &vlen);
 		uint64_t *dst;
 

@@ -1,9 +1,9 @@
 # lib.sh — shared helpers for Postern's end-to-end tests (sourced, not run).
 #
-# Every test gets a private temp dir, namespaces named pst-<role>-<pid> so
-# concurrent runs never collide, and one cleanup that kills what it started,
-# deletes its namespaces and its temp dir. Only addresses inside namespaces
-# the test created are used.
+# Every test gets a private temp dir, namespaces named pst-<role>-<pid> (the
+# prefix is E2E_NS_PREFIX) so concurrent runs never collide, and one cleanup that
+# kills what it started, deletes its namespaces and its temp dir. Only addresses
+# inside namespaces the test created are used.
 #
 # Usage:
 #   source "$(dirname "$0")/lib.sh"
@@ -17,9 +17,16 @@ set -euo pipefail
 E2E_NS=()
 E2E_PIDS=()
 E2E_NAME=$(basename "$0" .sh)
+E2E_NS_PREFIX=pst	# ns ROLE is $E2E_NS_PREFIX-ROLE-PID; a script may set another
 
+# e2e_cleanup [STATUS]: the EXIT trap; exits with STATUS (default: $?, the test's).
+# A script with an EXIT trap of its own ends it with `e2e_cleanup $rc`, rc saved
+# first: `(exit $rc); e2e_cleanup` would, under errexit, end the trap at the
+# subshell's failure before any cleanup ran. Errexit is off here for the same
+# reason: one step that fails must not leave the rest undone.
 e2e_cleanup() {
-	local rc=$? pid ns
+	local rc=${1:-$?} pid ns
+	set +e
 	for pid in "${E2E_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
@@ -51,7 +58,7 @@ e2e_init() {
 	trap 'exit 130' INT TERM
 }
 
-ns() { echo "pst-$1-$$"; }
+ns() { echo "$E2E_NS_PREFIX-$1-$$"; }
 
 ns_add() {
 	local n

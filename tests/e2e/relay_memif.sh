@@ -29,7 +29,7 @@ WINDOW=3		# seconds measured while testpmd sends
 RUN=$((WINDOW + 30))	# testpmd's bound: start, link, window, stop, quit, margin
 if [[ $(id -u) == 0 ]]; then EAL_RUN=/var/run/dpdk; else EAL_RUN=${XDG_RUNTIME_DIR:-/tmp}/dpdk; fi
 # testpmd leaves its EAL runtime files behind, whatever the outcome.
-trap 'rc=$?; rm -rf "${EAL_RUN:?}/pst-tpmd-$$"; (exit $rc); e2e_cleanup' EXIT
+trap 'rc=$?; set +e; rm -rf "${EAL_RUN:?}/pst-tpmd-$$"; e2e_cleanup $rc' EXIT
 cpus=$(nproc)
 tpmd_cpu=$((cpus > 1 ? 1 : 0))
 

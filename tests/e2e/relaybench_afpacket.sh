@@ -29,8 +29,8 @@ e2e_init "$@"
 GATEWAYS=10
 AGENTS=40
 if [[ $(id -u) == 0 ]]; then EAL_RUN=/var/run/dpdk; else EAL_RUN=${XDG_RUNTIME_DIR:-/tmp}/dpdk; fi
-# set +e: under errexit, "(exit 1)" would end the trap before e2e_cleanup ran.
-trap 'rc=$?; set +e; rm -rf "${EAL_RUN:?}/rbd-rb-$$"; (exit $rc); e2e_cleanup' EXIT
+# set +e: under errexit, a failing step would end the trap before e2e_cleanup ran.
+trap 'rc=$?; set +e; rm -rf "${EAL_RUN:?}/rbd-rb-$$"; e2e_cleanup $rc' EXIT
 cpus=$(nproc)
 relay_cpu=$((cpus > 1 ? 1 : 0))
 

@@ -34,9 +34,9 @@ GATEWAYS=20
 AGENTS=100
 if [[ $(id -u) == 0 ]]; then EAL_RUN=/var/run/dpdk; else EAL_RUN=${XDG_RUNTIME_DIR:-/tmp}/dpdk; fi
 # A process killed on a failure path leaves its EAL runtime directory behind.
-# set +e: under errexit, "(exit 1)" would end the trap before e2e_cleanup ran.
-trap 'rc=$?; set +e; rm -rf "${EAL_RUN:?}/rbd-rb-$$" "${EAL_RUN:?}/rbd-relay-$$"; (exit $rc)
-	e2e_cleanup' EXIT
+# set +e: under errexit, a failing step would end the trap before e2e_cleanup ran.
+trap 'rc=$?; set +e; rm -rf "${EAL_RUN:?}/rbd-rb-$$" "${EAL_RUN:?}/rbd-relay-$$"
+	e2e_cleanup $rc' EXIT
 cpus=$(nproc)
 rb_cpu=0
 relay_cpu=$((cpus > 1 ? 1 : 0))	# each poller on a CPU of its own where there are two

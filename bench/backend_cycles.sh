@@ -32,7 +32,12 @@
 # would reach if it did nothing but the AEAD.
 #
 # usage: bench/backend_cycles.sh BUILD_DIR [REPS] [BACKENDS...]
-#   BACKENDS: socket dpdk-poll dpdk-sleep (default: all three)
+#   BACKENDS: socket dpdk-poll dpdk-sleep (default: these three), and
+#     socket-1w  the socket backend with one worker pinned to CPU 1, relaybench
+#                (kernel UDP) pinned to CPU 0
+#     memif      the DPDK backend on net_memif, one polling worker pinned to CPU 1,
+#                relaybench --transport dpdk as the other memif end on CPU 0: no
+#                kernel on the hop path (compare it with socket-1w)
 #   environment: SIZES ("64 256 1400"), GATEWAYS (20), AGENTS (100),
 #                INFLIGHT (16), WARMUP (2), DURATION (8)
 # Needs root (namespaces) and a build with bench/relaybench and bench/aead_bench.
@@ -48,10 +53,31 @@ if [[ -n ${BC_PHASE:-} ]]; then
 	reps=$2
 	phase=$BC_PHASE
 	pki_init
+	workers=2 relay_pin=() rb_pin=() rb_ns=rb rb_args=() relay_addr=10.77.1.1
 	if [[ $phase == socket ]]; then
 		star rb
 		metrics_addr=10.77.1.1
 		backend_conf='backend = "socket";'
+	elif [[ $phase == socket-1w ]]; then
+		# One worker on CPU 1, relaybench on CPU 0: the topology of "memif".
+		star rb
+		metrics_addr=10.77.1.1
+		backend_conf='backend = "socket";'
+		workers=1 relay_pin=(taskset -c 1) rb_pin=(taskset -c 0)
+	elif [[ $phase == memif ]]; then
+		# Two DPDK processes on one shared-memory ring; both poll, each on its CPU.
+		ns_add rb
+		rb_ns=rb relay_ns=rb metrics_addr=127.0.0.1 relay_addr=10.77.40.1
+		memif="net_memif0,socket=$T/memif.sock,socket-abstract=no"
+		backend_conf="backend = \"dpdk\";
+eal = { memory_mb = 128; args = [ \"--file-prefix=pst-bc-relay-$$\" ]; };
+dpdk = { idle = \"poll\"; ports = ( { device = \"$memif,role=server,mac=02:77:40:00:00:01\";
+                                     addresses = [ \"10.77.40.1/24\" ]; } ); };"
+		workers=1 relay_pin=(taskset -c 1)
+		rb_args=(--transport dpdk --bind 10.77.40.2 --bind 10.77.40.3
+			--eal "--vdev=$memif,role=client,mac=02:77:40:00:00:02 --no-huge -m 128 --file-prefix=pst-bc-rb-$$ -l 0")
+		trap 'rc=$?; set +e; rm -rf /var/run/dpdk/pst-bc-relay-$$ /var/run/dpdk/pst-bc-rb-$$
+			(exit $rc); e2e_cleanup' EXIT
 	else
 		dpdk_net rb
 		veth relay 10.77.9.1/24 rb 10.77.9.2/24
@@ -61,8 +87,8 @@ eal = { memory_mb = 256; };
 dpdk = { idle = \"${phase#dpdk-}\"; ports = ( $DPDK_PORT ); };"
 	fi
 	cat >"$T/relay.conf" <<EOF
-listen = [ "10.77.1.1:51820" ];
-workers = 2;
+listen = [ "$relay_addr:51820" ];
+workers = $workers;
 $backend_conf
 private_key = "$P/relay.key";
 trusted_keys = [ "@$P/control.pub" ];
@@ -73,11 +99,12 @@ stats_file = "$T/stats.json";
 drain_ms = 500;
 EOF
 	ctl() { "$B/relay/posternctl" --socket "$T/relay.sock" "$@"; }
-	bg relay ip netns exec "$(ns relay)" "$B/postern-relay" -c "$T/relay.conf"
+	bg relay ip netns exec "$(ns "${relay_ns:-relay}")" "${relay_pin[@]}" "$B/postern-relay" \
+		-c "$T/relay.conf"
 	wait_for 30 ctl status || fail "$phase: relay did not start"
 	wait_for 10 test -s "$T/stats.json" || fail "$phase: no stats file"
 	tsc_hz=$(json "$T/stats.json" 'j["tsc_hz"]')
-	if [[ $phase != socket ]]; then
+	if [[ $phase == dpdk-* ]]; then
 		# The router learns the relay's MAC before the first handshake.
 		ip netns exec "$(ns rt)" ping -c 1 -W 3 10.77.1.1 >/dev/null 2>&1 || true
 	fi
@@ -90,8 +117,8 @@ EOF
 			ctl stats --json >"$out.before.json"
 			t0=$(date +%s.%N)
 			rc=0
-			ip netns exec "$(ns rb)" timeout $((WARMUP + DURATION + 60)) \
-				"$B/bench/relaybench" run --relay 10.77.1.1:51820 \
+			ip netns exec "$(ns "$rb_ns")" "${rb_pin[@]}" timeout $((WARMUP + DURATION + 60)) \
+				"$B/bench/relaybench" run --relay "$relay_addr:51820" "${rb_args[@]}" \
 				--relay-key "@$P/relay.pub" --signing-key "$P/control.key" \
 				--instance "$instance" --gateways "$GATEWAYS" --agents "$AGENTS" \
 				--channels 1 --handshake-rate 200 --model stream --size "$size" \
@@ -169,29 +196,30 @@ reps, took = int(sys.argv[3]), int(sys.argv[4])
 med = lambda xs: st.median(xs) if xs else float("nan")
 def pick(be, size):
     return [r for r in rows if r["backend"] == be and r["size"] == size]
-bes = sorted({r["backend"] for r in rows}, key=["socket", "dpdk-poll", "dpdk-sleep"].index)
+order = ["socket", "socket-1w", "dpdk-poll", "dpdk-sleep", "memif"]
+bes = sorted({r["backend"] for r in rows}, key=order.index)
 sizes = sorted({r["size"] for r in rows})
 print(f"relay busy cycles per packet (busy TSC cycles / packets), median of {reps} runs; "
       f"took {took} s")
 print("  crypto = aead_bench ticks for one ChaCha20-Poly1305 seal + one open of that size;")
 print("  % bound = crypto / dpdk cycles per packet (a worker's rate as a share of pure AEAD)")
-dp = [b for b in bes if b != "socket"]
-hdr = f"{'size':>5} {'socket':>8}"
-for b in dp:
-    hdr += f" {b:>10} {'÷socket':>8}"
-hdr += f" {'crypto':>7}" + "".join(f" {'%bound ' + b[5:]:>12}" for b in dp)
+dp = [b for b in bes if not b.startswith("socket")]
+# Each DPDK backend against the socket backend of its own topology: memif runs
+# one pinned worker beside a pinned relaybench, as socket-1w does.
+def base(b):
+    return "socket-1w" if b == "memif" and "socket-1w" in bes else "socket"
+hdr = f"{'size':>5}" + "".join(f" {b:>10}" for b in bes)
+hdr += "".join(f" {b + '÷' + base(b):>20}" for b in dp)
+hdr += f" {'crypto':>7}" + "".join(f" {'%bound ' + b:>17}" for b in dp)
 print(hdr)
 for z in sizes:
-    s = med([r["cpp"] for r in pick("socket", z)])
-    line = f"{z:>5} {s:>8.0f}"
-    for b in dp:
-        d = med([r["cpp"] for r in pick(b, z)])
-        line += f" {d:>10.0f} {d / s if s else float('nan'):>8.2f}"
     c = aead.get(z, float("nan"))
-    line += f" {c:>7.0f}"
-    for b in dp:
-        d = med([r["cpp"] for r in pick(b, z)])
-        line += f" {100 * c / d if d else float('nan'):>11.0f}%"
+    cpp = {b: med([r["cpp"] for r in pick(b, z)]) for b in bes}
+    line = f"{z:>5}" + "".join(f" {cpp[b]:>10.0f}" for b in bes)
+    line += "".join(f" {cpp[b] / cpp[base(b)] if cpp.get(base(b)) else float('nan'):>20.2f}"
+                    for b in dp)
+    line += f" {c:>7.0f}" + "".join(f" {100 * c / cpp[b] if cpp[b] else float('nan'):>16.0f}%"
+                                    for b in dp)
     print(line)
 print()
 print("per backend and size (medians): cycles/pkt by worker, relay pps (both legs),")

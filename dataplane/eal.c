@@ -1,10 +1,12 @@
 /*
- * eal.c — EAL start-up for either backend, the packet pool, teardown.
+ * eal.c — EAL start-up for either backend: its command line, then EAL itself;
+ * the packet pool; teardown.
  */
 #define _GNU_SOURCE	/* fopencookie, sched_getaffinity, CPU_* */
 
 #include "dataplane/eal.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,14 +27,10 @@
 #include "relay/pkt.h"
 
 enum {
-	OWN_ARGS = 16,		/* our own EAL arguments, argv[0] included */
-	MAX_DEVICES = 2 * DP_PORTCONF_MAX_PORTS,
-	MAX_ARGS = 64 + 2 * MAX_DEVICES,
-	LCORES_TEXT_MAX = 4096,
 	LOG_LINE_MAX = 512,
 };
 
-static char file_prefix[32];
+static char file_prefix[DP_EAL_PREFIX_MAX];
 static char runtime_dir[256];
 static bool initialised;
 
@@ -89,77 +87,66 @@ static int log_redirect(dp_eal_log_fn sink)
 	return rte_openlog_stream(log_stream);
 }
 
+/* ---- the command line -------------------------------------------------- */
+
+static_assert((int)DP_EAL_DEVICES_MAX == 2 * (int)DP_PORTCONF_MAX_PORTS, "two per port");
+static_assert((int)DP_EAL_DEVICE_TEXT_MAX == (int)DP_PORTCONF_DEVICE_MAX, "as configured");
+
+static const struct dp_eal_options defaults = {
+	.program = "postern-relay",
+	.file_prefix = "postern",
+	.args_name = "eal.args",
+};
+
+static const struct dp_eal_options *options(const struct dp_eal_params *p)
+{
+	return p->opts ? p->opts : &defaults;
+}
+
+const char *dp_eal_args_name(const struct dp_eal_params *p)
+{
+	return options(p)->args_name ? options(p)->args_name : defaults.args_name;
+}
+
 /* Append ",A" or ",A-B" (no comma for the first run) to @s; @return its new length. */
-static size_t put_run(char *s, size_t cap, size_t n, int a, int b, bool first)
+static size_t put_run(char *s, size_t cap, size_t n, unsigned a, unsigned b, bool first)
 {
 	int w;
 
 	if (n >= cap)
 		return cap;
 	if (a == b)
-		w = snprintf(s + n, cap - n, "%s%d", first ? "" : ",", a);
+		w = snprintf(s + n, cap - n, "%s%u", first ? "" : ",", a);
 	else
-		w = snprintf(s + n, cap - n, "%s%d-%d", first ? "" : ",", a, b);
+		w = snprintf(s + n, cap - n, "%s%u-%u", first ? "" : ",", a, b);
 	return w < 0 || (size_t)w >= cap - n ? cap : n + (size_t)w;
 }
 
 /*
- * "--lcores=0@(CPUS),1@C0,2@C1,...": the main lcore may run on any CPU this
- * process is allowed (it sleeps in sigtimedwait and writes stats), each
- * worker is pinned to one CPU of that set, round robin.
+ * "--lcores=0@(CPUS),1@C0,2@C1,...": the main lcore may run on any of
+ * @cpus (it sleeps in sigtimedwait and writes stats), each worker is pinned
+ * to one of them, round robin.
  */
-static int lcores_arg(unsigned n_workers, char *s, size_t cap)
+static int lcores_arg(unsigned n_workers, const uint16_t *cpus, unsigned n_cpus, char *s,
+		      size_t cap)
 {
-	cpu_set_t set;
-	int cpus[CPU_SETSIZE], n_cpus = 0, start;
-	size_t n;
+	size_t n = (size_t)snprintf(s, cap, "--lcores=0@(");
 	bool first = true;
+	unsigned start;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -errno;
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &set))
-			cpus[n_cpus++] = c;
-	if (n_cpus == 0)
-		return -ENODEV;
-
-	n = (size_t)snprintf(s, cap, "--lcores=0@(");
-	for (int i = 0; i < n_cpus; i = start + 1, first = false) {
+	for (unsigned i = 0; i < n_cpus; i = start + 1, first = false) {
 		start = i;
 		while (start + 1 < n_cpus && cpus[start + 1] == cpus[start] + 1)
 			start++;
 		n = put_run(s, cap, n, cpus[i], cpus[start], first);
 	}
 	for (unsigned w = 0; w < n_workers && n < cap; w++) {
-		int ret = snprintf(s + n, cap - n, "%s%u@%d", w ? "," : "),", w + 1,
-				   cpus[w % (unsigned)n_cpus]);
+		int ret = snprintf(s + n, cap - n, "%s%u@%u", w ? "," : "),", w + 1,
+				   cpus[w % n_cpus]);
 
 		n = ret < 0 || (size_t)ret >= cap - n ? cap : n + (size_t)ret;
 	}
 	return n >= cap ? -E2BIG : 0;
-}
-
-static int stdout_to_null(void)
-{
-	int saved, null;
-
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (saved >= 0 && null >= 0)
-		dup2(null, STDOUT_FILENO);
-	if (null >= 0)
-		close(null);
-	return saved;
-}
-
-static void stdout_restore(int saved)
-{
-	if (saved < 0)
-		return;
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
 }
 
 /* Does @v name device @name: "NAME" or "NAME,ARGS"? */
@@ -211,9 +198,8 @@ static bool needs_pci(const struct dp_eal_params *p)
 }
 
 /* "-a DEV" or "--vdev=DEV" for each device the extra args do not create; @return argc. */
-static int device_args(const struct dp_eal_params *p, char **argv, int argc)
+static int device_args(const struct dp_eal_params *p, struct dp_eal_argv *out, int argc)
 {
-	static char vdev[MAX_DEVICES][DP_PORTCONF_DEVICE_MAX + 8];
 	char name[DP_PORTCONF_NAME_MAX];
 
 	for (unsigned i = 0; i < p->n_devices; i++) {
@@ -223,26 +209,29 @@ static int device_args(const struct dp_eal_params *p, char **argv, int argc)
 		if (given(p, name))
 			continue;
 		if (dp_portconf_is_pci(dev)) {
-			argv[argc++] = (char *)"-a";
-			argv[argc++] = (char *)dev;
+			out->argv[argc++] = (char *)"-a";
+			out->argv[argc++] = (char *)dev;
 		} else {
-			snprintf(vdev[i], sizeof(vdev[i]), "--vdev=%s", dev);
-			argv[argc++] = vdev[i];
+			snprintf(out->vdev[i], sizeof(out->vdev[i]), "--vdev=%s", dev);
+			out->argv[argc++] = out->vdev[i];
 		}
 	}
 	return argc;
 }
 
-int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen)
+static bool host_has(const struct dp_eal_host *h, unsigned cpu)
 {
-	static char lcores[LCORES_TEXT_MAX], mem[32], prefix_arg[48], log_arg[32];
-	char *argv[MAX_ARGS + 1];
-	int argc = 0, ret, quiet;
+	for (unsigned i = 0; i < h->n_cpus; i++)
+		if (h->cpus[i] == cpu)
+			return true;
+	return false;
+}
 
-	if (initialised) {
-		snprintf(err, errlen, "EAL is already initialised");
-		return -EALREADY;
-	}
+static int check(const struct dp_eal_params *p, const struct dp_eal_host *h, char *err,
+		 size_t errlen)
+{
+	const struct dp_eal_options *o = options(p);
+
 	if (p->n_workers < 1 || p->n_workers >= RTE_MAX_LCORE) {
 		snprintf(err, errlen, "workers must be 1..%d for this DPDK build",
 			 RTE_MAX_LCORE - 1);
@@ -252,41 +241,144 @@ int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "EAL memory must be at least %d MB", DP_EAL_MEMORY_MB_MIN);
 		return -EINVAL;
 	}
-	if (p->n_devices > MAX_DEVICES) {
-		snprintf(err, errlen, "too many devices (at most %d)", MAX_DEVICES);
+	if (p->n_devices > DP_EAL_DEVICES_MAX) {
+		snprintf(err, errlen, "too many devices (at most %d)", DP_EAL_DEVICES_MAX);
 		return -E2BIG;
 	}
-	if (p->n_extra > MAX_ARGS - OWN_ARGS - 2 * MAX_DEVICES) {
+	if (p->n_extra > DP_EAL_EXTRA_MAX) {
 		snprintf(err, errlen, "too many extra EAL arguments (at most %d)",
-			 MAX_ARGS - OWN_ARGS - 2 * MAX_DEVICES);
+			 DP_EAL_EXTRA_MAX);
 		return -E2BIG;
 	}
-	ret = lcores_arg(p->n_workers, lcores, sizeof(lcores));
-	if (ret) {
+	if (o->file_prefix && (!o->file_prefix[0] || strlen(o->file_prefix) > DP_EAL_STEM_MAX ||
+			       strpbrk(o->file_prefix, "/ \t\n"))) {
+		snprintf(err, errlen, "a file prefix stem is 1 to %d characters, no '/' or blanks",
+			 DP_EAL_STEM_MAX);
+		return -EINVAL;
+	}
+	if (o->no_lcores)
+		return 0;
+	if (!h->n_cpus) {
+		snprintf(err, errlen, "cannot build the lcore map: %s", strerror(ENODEV));
+		return -ENODEV;
+	}
+	for (unsigned i = 0; i < o->n_cpus; i++) {
+		if (!host_has(h, o->cpus[i])) {
+			snprintf(err, errlen, "CPU %u is not one this process may run on",
+				 o->cpus[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int dp_eal_args_build(struct dp_eal_argv *out, const struct dp_eal_params *p,
+		      const struct dp_eal_host *h, char *err, size_t errlen)
+{
+	const struct dp_eal_options *o = options(p);
+	int argc = 0, ret;
+
+	ret = check(p, h, err, errlen);
+	if (ret)
+		return ret;
+	if (!o->no_lcores) {
+		ret = o->n_cpus ? lcores_arg(p->n_workers, o->cpus, o->n_cpus, out->lcores,
+					     sizeof(out->lcores)) :
+				  lcores_arg(p->n_workers, h->cpus, h->n_cpus, out->lcores,
+					     sizeof(out->lcores));
+		if (ret) {
+			snprintf(err, errlen, "cannot build the lcore map: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	snprintf(out->file_prefix, sizeof(out->file_prefix), "%s-%ld",
+		 o->file_prefix ? o->file_prefix : defaults.file_prefix, h->pid);
+	snprintf(out->prefix_arg, sizeof(out->prefix_arg), "--file-prefix=%s", out->file_prefix);
+	snprintf(out->mem, sizeof(out->mem), "%u", p->memory_mb);
+	snprintf(out->log_arg, sizeof(out->log_arg), "--log-level=%u", p->log_level);
+
+	out->argv[argc++] = (char *)(o->program ? o->program : defaults.program);
+	if (!p->hugepages)
+		out->argv[argc++] = (char *)"--no-huge";
+	out->argv[argc++] = (char *)"-m";
+	out->argv[argc++] = out->mem;
+	if (!needs_pci(p))
+		out->argv[argc++] = (char *)"--no-pci";
+	out->argv[argc++] = (char *)"--no-telemetry";
+	out->argv[argc++] = (char *)"--no-shconf";
+	out->argv[argc++] = out->prefix_arg;
+	if (!o->no_lcores)
+		out->argv[argc++] = out->lcores;
+	out->argv[argc++] = out->log_arg;
+	argc = device_args(p, out, argc);
+	for (unsigned i = 0; i < p->n_extra; i++)
+		out->argv[argc++] = (char *)p->extra_args[i];
+	out->argv[argc] = NULL;
+	out->argc = argc;
+	return 0;
+}
+
+/* ---- EAL ------------------------------------------------------------------ */
+
+/* The CPUs this process may run on, ascending. @return how many, or -errno. */
+static int allowed_cpus(uint16_t *cpus)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = (uint16_t)c;
+	return n;
+}
+
+static int stdout_to_null(void)
+{
+	int saved, null;
+
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDOUT_FILENO);
+	if (null >= 0)
+		close(null);
+	return saved;
+}
+
+static void stdout_restore(int saved)
+{
+	if (saved < 0)
+		return;
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+}
+
+int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen)
+{
+	/* rte_eal_init() may keep pointers into its arguments: they live as long as we do. */
+	static struct dp_eal_argv args;
+	static uint16_t cpus[CPU_SETSIZE];
+	struct dp_eal_host host = { .pid = (long)getpid(), .cpus = cpus };
+	int ret, quiet;
+
+	if (initialised) {
+		snprintf(err, errlen, "EAL is already initialised");
+		return -EALREADY;
+	}
+	ret = allowed_cpus(cpus);
+	if (ret < 0) {
 		snprintf(err, errlen, "cannot build the lcore map: %s", strerror(-ret));
 		return ret;
 	}
-	snprintf(file_prefix, sizeof(file_prefix), "postern-%ld", (long)getpid());
-	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", file_prefix);
-	snprintf(mem, sizeof(mem), "%u", p->memory_mb);
-	snprintf(log_arg, sizeof(log_arg), "--log-level=%u", p->log_level);
-
-	argv[argc++] = (char *)"postern-relay";
-	if (!p->hugepages)
-		argv[argc++] = (char *)"--no-huge";
-	argv[argc++] = (char *)"-m";
-	argv[argc++] = mem;
-	if (!needs_pci(p))
-		argv[argc++] = (char *)"--no-pci";
-	argv[argc++] = (char *)"--no-telemetry";
-	argv[argc++] = (char *)"--no-shconf";
-	argv[argc++] = prefix_arg;
-	argv[argc++] = lcores;
-	argv[argc++] = log_arg;
-	argc = device_args(p, argv, argc);
-	for (unsigned i = 0; i < p->n_extra; i++)
-		argv[argc++] = (char *)p->extra_args[i];
-	argv[argc] = NULL;
+	host.n_cpus = (unsigned)ret;
+	ret = dp_eal_args_build(&args, p, &host, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(file_prefix, sizeof(file_prefix), "%s", args.file_prefix);
 
 	if (p->log) {
 		ret = log_redirect(p->log);
@@ -301,22 +393,28 @@ int dp_eal_init(const struct dp_eal_params *p, char *err, size_t errlen)
 	 * error says what matters, so stdout is parked on /dev/null meanwhile.
 	 */
 	quiet = stdout_to_null();
-	ret = rte_eal_init(argc, argv);
+	ret = rte_eal_init(args.argc, args.argv);
 	stdout_restore(quiet);
 	/* The runtime directory exists even when init fails half way. */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	/*
-	 * An --file-prefix in eal.args wins over ours (EAL takes the last one):
-	 * name the prefix actually in effect, the runtime directory's last
+	 * An --file-prefix in the extra args wins over ours (EAL takes the last
+	 * one): name the prefix actually in effect, the runtime directory's last
 	 * component, so the log says it and the cleanup finds the directory.
 	 */
 	if (strrchr(runtime_dir, '/') && strrchr(runtime_dir, '/')[1])
 		snprintf(file_prefix, sizeof(file_prefix), "%s", strrchr(runtime_dir, '/') + 1);
 	if (ret < 0) {
 		ret = rte_errno ? -rte_errno : -EINVAL;
-		snprintf(err, errlen, "EAL initialisation failed: %s%s", rte_strerror(-ret),
-			 p->n_devices ? " (check the ports' devices and eal.args; EAL's messages "
-			 "above say which)" : p->n_extra ? " (check eal.args)" : "");
+		if (p->n_devices)
+			snprintf(err, errlen, "EAL initialisation failed: %s (check the ports' "
+				 "devices and %s; EAL's messages above say which)",
+				 rte_strerror(-ret), dp_eal_args_name(p));
+		else if (p->n_extra)
+			snprintf(err, errlen, "EAL initialisation failed: %s (check %s)",
+				 rte_strerror(-ret), dp_eal_args_name(p));
+		else
+			snprintf(err, errlen, "EAL initialisation failed: %s", rte_strerror(-ret));
 		return ret;
 	}
 	initialised = true;

@@ -1,11 +1,6 @@
 /*
- * ethdev.c — the ethdev backend's ports and lifecycle (ethdev.h); the worker
- * loop itself is ethdev_loop.c.
- *
- * Port bring-up follows ethdev's required order (rte_ethdev.h, "Device
- * configuration"): dev_info → configure → RX/TX queue setup → start, then
- * the link. What the device cannot do is asked of it only if dev_info says it
- * can: RSS hash types, checksum offloads, queue counts, MTU.
+ * ethdev.c — the ethdev backend's ports and lifecycle (ethdev.h); each port
+ * is brought up by dataplane/port.h, the worker loop itself is ethdev_loop.c.
  */
 #define _GNU_SOURCE
 
@@ -18,7 +13,7 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
-#include <rte_ethdev.h>
+#include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -26,6 +21,7 @@
 
 #include "dataplane/eal.h"
 #include "dataplane/ethdev_loop.h"
+#include "dataplane/port.h"
 #include "relay/metrics.h"
 #include "relay/relay.h"
 #include "relay/worker.h"
@@ -34,14 +30,8 @@ enum {
 	START_TIMEOUT_MS = 10000,
 	/* Frame overhead over the IP MTU: Ethernet header, one VLAN tag, FCS. */
 	FRAME_OVERHEAD = RTE_ETHER_HDR_LEN + 4 + RTE_ETHER_CRC_LEN,
-	RX_DRAIN_ROUNDS = 1024,		/* bursts per queue when draining at teardown */
 	NEIGH_SHARE = 128,		/* neighbour-queue mbufs planned per worker and port */
 };
-
-/* Hash on addresses and UDP ports: a hop session's 4-tuple stays on one queue. */
-#define RSS_WANTED (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP)
-#define CKSUM_RX (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
-#define CKSUM_TX (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
 
 static const char *const idle_names[] = {
 	[DP_ETHDEV_IDLE_SLEEP] = "sleep",
@@ -88,161 +78,6 @@ unsigned dp_ethdev_mbuf_data(const struct dp_portconf *ports, unsigned n_ports)
 
 /* ---- ports ---------------------------------------------------------------- */
 
-static int port_fail(char *err, size_t errlen, const struct eth_port *ep, int ret,
-		     const char *what)
-{
-	snprintf(err, errlen, "port %s (%s): %s: %s", ep->info.name,
-		 ep->info.driver[0] ? ep->info.driver : "?", what, rte_strerror(-ret));
-	return ret;
-}
-
-/* Every ethdev there is, for the message when a name is not among them. */
-static void known_ports(char *out, size_t len)
-{
-	char name[RTE_ETH_NAME_MAX_LEN];
-	uint16_t pid;
-	size_t n = 0;
-
-	out[0] = '\0';
-	RTE_ETH_FOREACH_DEV(pid) {
-		if (rte_eth_dev_get_name_by_port(pid, name) == 0 && n < len)
-			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", name);
-	}
-	if (!n)
-		snprintf(out, len, "none");
-}
-
-static int find_port(struct eth_port *ep, const struct dp_portconf *pc, char *err, size_t errlen)
-{
-	char known[256];
-
-	dp_portconf_name(pc->device, ep->info.name, sizeof(ep->info.name));
-	if (rte_eth_dev_get_port_by_name(ep->info.name, &ep->info.port_id)) {
-		known_ports(known, sizeof(known));
-		snprintf(err, errlen, "port %s: no such Ethernet device (EAL has: %s)",
-			 ep->info.name, known);
-		return -ENODEV;
-	}
-	ep->socket = rte_eth_dev_socket_id(ep->info.port_id);
-	if (ep->socket < 0)
-		ep->socket = (int)rte_socket_id();
-	return 0;
-}
-
-/* What the configuration needs against what the device can: queues, MTU, frame size. */
-static int check_caps(const struct dp_ethdev *s, struct eth_port *ep,
-		      const struct rte_eth_dev_info *di, char *err, size_t errlen)
-{
-	unsigned mtu = ep->info.mtu;
-	unsigned room = rte_pktmbuf_data_room_size(s->pool) - RTE_PKTMBUF_HEADROOM;
-
-	if (di->max_rx_queues < s->n_workers || di->max_tx_queues < s->n_workers) {
-		snprintf(err, errlen, "port %s (%s): %u workers need %u RX and TX queues, the "
-			 "device has %u RX and %u TX%s", ep->info.name, ep->info.driver,
-			 s->n_workers, s->n_workers, di->max_rx_queues, di->max_tx_queues,
-			 !strcmp(ep->info.driver, "net_af_packet") ? " (net_af_packet: set "
-			 "qpairs= to the number of workers)" : "");
-		return -EINVAL;
-	}
-	if (mtu < di->min_mtu || (di->max_mtu && mtu > di->max_mtu)) {
-		snprintf(err, errlen, "port %s (%s): MTU %u is outside the device's %u..%u",
-			 ep->info.name, ep->info.driver, mtu, di->min_mtu, di->max_mtu);
-		return -EINVAL;
-	}
-	if (di->max_rx_pktlen && di->max_rx_pktlen < mtu + RTE_ETHER_HDR_LEN) {
-		snprintf(err, errlen, "port %s (%s): MTU %u needs %u-byte frames, the device "
-			 "receives at most %u", ep->info.name, ep->info.driver, mtu,
-			 mtu + RTE_ETHER_HDR_LEN, di->max_rx_pktlen);
-		return -EINVAL;
-	}
-	if (room < mtu + RTE_ETHER_HDR_LEN) {
-		snprintf(err, errlen, "port %s: MTU %u needs mbufs with %u bytes of data room, "
-			 "the pool has %u", ep->info.name, mtu, mtu + RTE_ETHER_HDR_LEN, room);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* dev_info → configure → queues → MAC → start. */
-static int port_setup(struct dp_ethdev *s, struct eth_port *ep, const struct dp_portconf *pc,
-		      char *err, size_t errlen)
-{
-	struct rte_eth_dev_info di;
-	struct rte_eth_conf conf;
-	struct rte_eth_rxconf rxq;
-	struct rte_eth_txconf txq;
-	uint16_t pid, rxd = DP_ETHDEV_RX_DESC, txd = DP_ETHDEV_TX_DESC;
-	int ret;
-
-	ret = find_port(ep, pc, err, errlen);
-	if (ret)
-		return ret;
-	pid = ep->info.port_id;
-	ret = rte_eth_dev_info_get(pid, &di);
-	if (ret)
-		return port_fail(err, errlen, ep, ret, "device info");
-	snprintf(ep->info.driver, sizeof(ep->info.driver), "%s",
-		 di.driver_name ? di.driver_name : "?");
-	ep->info.mtu = pc->mtu ? pc->mtu : DP_IFACE_MTU_DEFAULT;
-	ret = check_caps(s, ep, &di, err, errlen);
-	if (ret)
-		return ret;
-
-	memset(&conf, 0, sizeof(conf));
-	conf.rxmode.mtu = ep->info.mtu;
-	ep->info.rss_hf = s->n_workers > 1 ? RSS_WANTED & di.flow_type_rss_offloads : 0;
-	if (ep->info.rss_hf) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = ep->info.rss_hf;	/* the driver's key */
-	}
-	ep->info.rx_offloads = CKSUM_RX & di.rx_offload_capa;
-	ep->info.tx_offloads = CKSUM_TX & di.tx_offload_capa;
-	conf.rxmode.offloads = ep->info.rx_offloads;
-	conf.txmode.offloads = ep->info.tx_offloads;
-	ret = rte_eth_dev_configure(pid, (uint16_t)s->n_workers, (uint16_t)s->n_workers, &conf);
-	if (ret)
-		return port_fail(err, errlen, ep, ret, "configure");
-	ep->configured = true;
-	ret = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &rxd, &txd);
-	if (ret)
-		return port_fail(err, errlen, ep, ret, "descriptor counts");
-	ep->info.rx_desc = rxd;
-	ep->info.tx_desc = txd;
-	rxq = di.default_rxconf;
-	rxq.offloads = conf.rxmode.offloads;
-	txq = di.default_txconf;
-	txq.offloads = conf.txmode.offloads;
-	for (unsigned q = 0; q < s->n_workers; q++) {
-		ret = rte_eth_rx_queue_setup(pid, (uint16_t)q, rxd, (unsigned)ep->socket, &rxq,
-					     s->pool);
-		if (ret)
-			return port_fail(err, errlen, ep, ret, "RX queue setup");
-		ret = rte_eth_tx_queue_setup(pid, (uint16_t)q, txd, (unsigned)ep->socket, &txq);
-		if (ret)
-			return port_fail(err, errlen, ep, ret, "TX queue setup");
-	}
-	ep->info.queues = s->n_workers;
-	ret = rte_eth_macaddr_get(pid, &ep->info.mac);
-	if (ret)
-		return port_fail(err, errlen, ep, ret, "MAC address");
-	/*
-	 * Some virtual devices (net_ring, net_null) have no address of their own:
-	 * a random locally administered one (IEEE 802 U/L bit), told to the device
-	 * if it keeps one (it may not filter at all).
-	 */
-	if (!rte_is_valid_assigned_ether_addr(&ep->info.mac)) {
-		rte_eth_random_addr(ep->info.mac.addr_bytes);
-		rte_eth_dev_default_mac_addr_set(pid, &ep->info.mac);
-	}
-	/* Neighbour solicitations go to solicited-node multicast groups (RFC 4861 7.2.2). */
-	rte_eth_allmulticast_enable(pid);
-	ret = rte_eth_dev_start(pid);
-	if (ret)
-		return port_fail(err, errlen, ep, ret, "start");
-	ep->started = true;
-	return 0;
-}
-
 /* The layer 3 identity dp_l2l3 needs: MAC from the device, the rest from the config. */
 static int port_iface(struct dp_ethdev *s, struct eth_port *ep, const struct dp_portconf *pc,
 		      const struct pkt_addr *listen, unsigned n_listen, char *err, size_t errlen)
@@ -252,29 +87,47 @@ static int port_iface(struct dp_ethdev *s, struct eth_port *ep, const struct dp_
 	int n;
 
 	memset(ifc, 0, sizeof(*ifc));
-	ifc->mac = ep->info.mac;
+	ifc->mac = ep->dev.info.mac;
 	memcpy(ifc->addrs, pc->addrs, sizeof(pc->addrs));
 	ifc->n_addrs = pc->n_addrs;
 	memcpy(ifc->gateway4, pc->gateway4, sizeof(ifc->gateway4));
 	memcpy(ifc->gateway6, pc->gateway6, sizeof(ifc->gateway6));
-	ifc->mtu = ep->info.mtu;
-	ifc->tx_offloads = ep->info.tx_offloads;
+	ifc->mtu = ep->dev.info.mtu;
+	ifc->tx_offloads = ep->dev.info.tx_offloads;
 	n = dp_portconf_listeners(pc, listen, n_listen, ifc->listeners);
 	if (n <= 0) {
-		snprintf(err, errlen, "port %s: %s", ep->info.name, n == 0 ?
+		snprintf(err, errlen, "port %s: %s", ep->dev.info.name, n == 0 ?
 			 "no listen address falls on this port's addresses" :
 			 "more than 16 listeners on this port");
 		return -EINVAL;
 	}
 	ifc->n_listeners = (unsigned)n;
-	ep->info.listener_base = s->n_listeners;
-	ep->info.n_listeners = (unsigned)n;
+	ep->listener_base = s->n_listeners;
+	ep->n_listeners = (unsigned)n;
 	s->n_listeners += (unsigned)n;
 	if (dp_iface_check(ifc, &why)) {
-		snprintf(err, errlen, "port %s: %s", ep->info.name, why);
+		snprintf(err, errlen, "port %s: %s", ep->dev.info.name, why);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int port_setup(struct dp_ethdev *s, struct eth_port *ep, const struct dp_portconf *pc,
+		      char *err, size_t errlen)
+{
+	char name[DP_PORTCONF_NAME_MAX];
+	struct dp_port_params pp = {
+		.name = name,
+		.queues = s->n_workers,
+		.queue_users = "workers",
+		.rx_desc = DP_ETHDEV_RX_DESC,
+		.tx_desc = DP_ETHDEV_TX_DESC,
+		.mtu = pc->mtu,
+		.pool = s->pool,
+	};
+
+	dp_portconf_name(pc->device, name, sizeof(name));
+	return dp_port_open(&ep->dev, &pp, err, errlen);
 }
 
 /* Links come up asynchronously; wait a little, never fail (a cable may come later). */
@@ -285,18 +138,8 @@ static void wait_links(struct dp_ethdev *s, unsigned wait_ms)
 
 	do {
 		all_up = true;
-		for (unsigned p = 0; p < s->n_ports; p++) {
-			struct eth_port *ep = &s->port[p];
-			struct rte_eth_link link;
-
-			memset(&link, 0, sizeof(link));
-			if (rte_eth_link_get_nowait(ep->info.port_id, &link) == 0) {
-				ep->info.link_up = link.link_status == RTE_ETH_LINK_UP;
-				ep->info.link_speed = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ?
-						      0 : link.link_speed;
-			}
-			all_up &= ep->info.link_up;
-		}
+		for (unsigned p = 0; p < s->n_ports; p++)
+			all_up &= dp_port_link_up(&s->port[p].dev);
 		if (!all_up)
 			usleep(50 * 1000);
 	} while (!all_up && rte_get_tsc_cycles() < deadline);
@@ -334,14 +177,14 @@ static int worker_setup(struct dp_ethdev *s, struct eth_worker *w, unsigned id, 
 		struct eth_port *ep = &s->port[p];
 		struct eth_queue *q = &w->q[p];
 
-		q->port_id = ep->info.port_id;
+		q->port_id = ep->dev.info.port_id;
 		q->queue = (uint16_t)id;
-		q->listener_base = (uint16_t)ep->info.listener_base;
-		q->n_listeners = (uint16_t)ep->info.n_listeners;
+		q->listener_base = (uint16_t)ep->listener_base;
+		q->n_listeners = (uint16_t)ep->n_listeners;
 		dp_txv_init(&q->tx, q->slots, ETH_TXV_CAP);
-		ret = dp_l2l3_create(&q->l2, &ep->ifc, s->pool, 0, ep->socket, &why);
+		ret = dp_l2l3_create(&q->l2, &ep->ifc, s->pool, 0, ep->dev.info.socket, &why);
 		if (ret) {
-			snprintf(err, errlen, "port %s, worker %u: %s", ep->info.name, id, why);
+			snprintf(err, errlen, "port %s, worker %u: %s", ep->dev.info.name, id, why);
 			return ret;
 		}
 	}
@@ -378,39 +221,11 @@ static void worker_free(struct eth_worker *w)
 	}
 }
 
-/* Frames the device received but no worker took: back to the pool. */
-static void drain_rx(const struct eth_port *ep)
-{
-	struct rte_mbuf *m[RELAY_BURST];
-
-	for (unsigned q = 0; q < ep->info.queues; q++) {
-		for (unsigned round = 0; round < RX_DRAIN_ROUNDS; round++) {
-			uint16_t n = rte_eth_rx_burst(ep->info.port_id, (uint16_t)q, m,
-						      RELAY_BURST);
-
-			if (!n)
-				break;
-			rte_pktmbuf_free_bulk(m, n);
-		}
-	}
-}
-
+/* Frames the device received but no worker took go back to the pool (dp_port_close). */
 static void ports_close(struct dp_ethdev *s)
 {
-	for (unsigned p = 0; p < s->n_ports; p++) {
-		struct eth_port *ep = &s->port[p];
-
-		if (ep->started) {
-			drain_rx(ep);
-			rte_eth_dev_stop(ep->info.port_id);
-			ep->started = false;
-		}
-		/* Closing releases the queues, and the mbufs a NIC keeps in its RX rings. */
-		if (ep->configured) {
-			rte_eth_dev_close(ep->info.port_id);
-			ep->configured = false;
-		}
-	}
+	for (unsigned p = 0; p < s->n_ports; p++)
+		dp_port_close(&s->port[p].dev);
 }
 
 static void teardown(struct dp_ethdev *s)
@@ -573,22 +388,40 @@ unsigned dp_ethdev_port_count(const struct dp_ethdev *s)
 int dp_ethdev_port_info(const struct dp_ethdev *s, unsigned port,
 			struct dp_ethdev_port_info *out)
 {
+	const struct eth_port *ep;
+
 	if (port >= s->n_ports)
 		return -ENOENT;
-	*out = s->port[port].info;
+	ep = &s->port[port];
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", ep->dev.info.name);
+	snprintf(out->driver, sizeof(out->driver), "%s", ep->dev.info.driver);
+	out->port_id = ep->dev.info.port_id;
+	out->mac = ep->dev.info.mac;
+	out->queues = ep->dev.info.queues;
+	out->rx_desc = ep->dev.info.rx_desc;
+	out->tx_desc = ep->dev.info.tx_desc;
+	out->rss_hf = ep->dev.info.rss_hf;
+	out->rx_offloads = ep->dev.info.rx_offloads;
+	out->tx_offloads = ep->dev.info.tx_offloads;
+	out->mtu = ep->dev.info.mtu;
+	out->listener_base = ep->listener_base;
+	out->n_listeners = ep->n_listeners;
+	out->link_up = ep->dev.info.link_up;
+	out->link_speed = ep->dev.info.link_speed;
 	return 0;
 }
 
 int dp_ethdev_port_stats(const struct dp_ethdev *s, unsigned port,
 			 struct dp_ethdev_port_stats *out)
 {
-	struct rte_eth_stats st;
+	struct dp_port_stats st;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (port >= s->n_ports)
 		return -ENOENT;
-	ret = rte_eth_stats_get(s->port[port].info.port_id, &st);
+	ret = dp_port_stats(&s->port[port].dev, &st);
 	if (ret)
 		return ret;
 	*out = (struct dp_ethdev_port_stats){
@@ -643,7 +476,7 @@ void dp_ethdev_metrics(const struct dp_ethdev *s, struct metrics_backend *out)
 	for (unsigned p = 0; p < n; p++) {
 		struct metrics_port *mp = &out->ports[p];
 
-		snprintf(mp->name, sizeof(mp->name), "%s", s->port[p].info.name);
+		snprintf(mp->name, sizeof(mp->name), "%s", s->port[p].dev.info.name);
 		mp->have_device = dp_ethdev_port_stats(s, p, &mp->device) == 0;
 		dp_ethdev_l2stats_total(s, p, &mp->l2);
 	}

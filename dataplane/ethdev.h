@@ -3,14 +3,14 @@
  * each worker run to completion on its own RX/TX queue pair of every port.
  *
  * For each configured port (dataplane/portconf.h) the backend finds the
- * ethdev EAL created (dp_eal_params.devices), configures one RX and one TX
- * queue per relay worker, programs RSS over IP addresses and UDP ports where
- * the device offers it (dev_info.flow_type_rss_offloads; otherwise the device
- * spreads the flows itself, or not at all — docs/relay.md lists the virtual
- * devices), enables the RX and TX checksum offloads the device has, starts
- * it and waits a moment for its link. Worker i owns queue i of every port,
- * and one dp_l2l3 per port (dataplane/l2l3.h): its own neighbour cache and
- * counters.
+ * ethdev EAL created (dp_eal_params.devices) and brings it up with
+ * dp_port_open() (dataplane/port.h): one RX and one TX queue per relay
+ * worker, RSS over IP addresses and UDP ports where the device offers it
+ * (dev_info.flow_type_rss_offloads; otherwise the device spreads the flows
+ * itself, or not at all — docs/relay.md lists the virtual devices), the RX
+ * and TX checksum offloads the device has; then it waits a moment for the
+ * links. Worker i owns queue i of every port, and one dp_l2l3 per port
+ * (dataplane/l2l3.h): its own neighbour cache and counters.
  *
  * The worker loop (relay/worker.h's contract, ethdev_loop.c):
  *   for each port: rte_eth_rx_burst → dp_l2l3_rx → relay_worker_rx
@@ -63,6 +63,7 @@
 #include <rte_ether.h>
 
 #include "dataplane/l2stats.h"
+#include "dataplane/port.h"
 #include "dataplane/portconf.h"
 #include "relay/pkt.h"
 
@@ -78,8 +79,8 @@ enum dp_ethdev_idle {
 
 enum {
 	DP_ETHDEV_MAX_PORTS = DP_PORTCONF_MAX_PORTS,
-	DP_ETHDEV_RX_DESC = 512,		/* asked for; the device may adjust */
-	DP_ETHDEV_TX_DESC = 512,
+	DP_ETHDEV_RX_DESC = DP_PORT_RX_DESC,	/* asked for; the device may adjust */
+	DP_ETHDEV_TX_DESC = DP_PORT_TX_DESC,
 	DP_ETHDEV_TX_DRAIN_US = 100,
 	DP_ETHDEV_IDLE_SPIN_US = 50,
 	DP_ETHDEV_SLEEP_MIN_US = 20,

@@ -22,6 +22,7 @@
 #include "dataplane/ethdev.h"
 #include "dataplane/iface.h"
 #include "dataplane/l2l3.h"
+#include "dataplane/port.h"
 #include "dataplane/txv.h"
 
 enum {
@@ -69,10 +70,9 @@ struct eth_worker {
 } __rte_cache_aligned;
 
 struct eth_port {
-	struct dp_ethdev_port_info info;
+	struct dp_port dev;		/* the device as dp_port_open() set it up */
 	struct dp_iface ifc;
-	int socket;
-	bool configured, started;
+	unsigned listener_base, n_listeners;	/* the core's listener ids of this port */
 };
 
 struct dp_ethdev {

@@ -63,7 +63,10 @@ int dp_iface_listener_find(const struct dp_iface *ifc, uint8_t family, const uin
 	for (unsigned i = 0; i < ifc->n_listeners; i++) {
 		const struct pkt_addr *l = &ifc->listeners[i];
 
-		if (l->family == family && l->port == port &&
+		uint16_t span = (uint16_t)(dp_iface_listener_hi(ifc, i) - l->port);
+
+		/* One unsigned compare covers both ends; a single port has a span of 0. */
+		if (l->family == family && (uint16_t)(port - l->port) <= span &&
 		    memcmp(l->addr, addr, addr_len(family)) == 0)
 			return (int)i;
 	}
@@ -171,9 +174,17 @@ static int check_listeners(const struct dp_iface *ifc, const char **why)
 			*why = "a listener needs a port from 1 to 65535";
 			return -EINVAL;
 		}
-		if (dp_iface_listener_find(ifc, l->family, l->addr, l->port) != (int)i) {
-			*why = "duplicate listener";
-			return -EINVAL;
+		for (unsigned j = 0; j < i; j++) {
+			const struct pkt_addr *o = &ifc->listeners[j];
+
+			/* Two listeners on one address sharing a port: which would get it? */
+			if (o->family == l->family &&
+			    !memcmp(o->addr, l->addr, addr_len(l->family)) &&
+			    l->port <= dp_iface_listener_hi(ifc, j) &&
+			    o->port <= dp_iface_listener_hi(ifc, i)) {
+				*why = "duplicate listener (or overlapping port ranges)";
+				return -EINVAL;
+			}
 		}
 	}
 	return 0;

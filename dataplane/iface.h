@@ -9,6 +9,14 @@
  *
  * Addresses are struct pkt_addr style bytes: IPv4 in addr[0..3], network order.
  *
+ * Listeners: a listener is one of our addresses and a UDP port, or a range of
+ * ports [listeners[i].port, listener_port_hi[i]] (listener_port_hi[i] 0, or
+ * not above the first port: that one port). The relay listens on single
+ * ports; a range serves a client that sends from many ports of one address
+ * (relaybench's DPDK transport, one port per emulated endpoint). Received
+ * packets report the port they arrived on (pkt_meta.local_port); a range
+ * listener sends from the port pkt_meta.local_port names (l2l3.h).
+  *
  * Threads: no state of its own; a dp_iface is read-only once a dp_l2l3 holds it.
  */
 #ifndef POSTERN_DATAPLANE_IFACE_H
@@ -41,6 +49,8 @@ struct dp_iface {
 	unsigned n_addrs;
 	/* pkt_meta.listener indexes this; each address must be one of addrs[] */
 	struct pkt_addr listeners[DP_IFACE_LISTENERS_MAX];
+	/* The last port of listener i's range; 0 (or <= its port): the one port */
+	uint16_t listener_port_hi[DP_IFACE_LISTENERS_MAX];
 	unsigned n_listeners;
 	/*
 	 * Next hop for peers outside every on-link prefix of their family; all
@@ -57,7 +67,8 @@ struct dp_iface {
 /*
  * Check @ifc: unicast MAC, 1..DP_IFACE_ADDRS_MAX unicast addresses with valid
  * prefixes, no duplicates, listeners on our addresses with ports 1..65535 and
- * no duplicates, gateways unicast and not ours, MTU in range.
+ * no two on one address sharing a port, gateways unicast and not ours, MTU in
+ * range.
  * @return 0, or -EINVAL with a short phrase in @why (a static string).
  */
 int dp_iface_check(const struct dp_iface *ifc, const char **why);
@@ -65,7 +76,10 @@ int dp_iface_check(const struct dp_iface *ifc, const char **why);
 /* @return true if @addr (4 or 16 bytes by @family) is one of our addresses. */
 bool dp_iface_is_ours(const struct dp_iface *ifc, uint8_t family, const uint8_t *addr);
 
-/* @return the listener index for (@family, @addr, @port), or -1. */
+/*
+ * @return the index of the listener on (@family, @addr) whose port or port
+ * range holds @port, or -1.
+ */
 int dp_iface_listener_find(const struct dp_iface *ifc, uint8_t family, const uint8_t *addr,
 			   uint16_t port);
 
@@ -93,6 +107,14 @@ bool dp_iface_source_for(const struct dp_iface *ifc, uint8_t family, const uint8
  * mapped addresses never appear in packets).
  */
 bool dp_iface_unicast(uint8_t family, const uint8_t *addr);
+
+/* The last port of listener @i: its listener_port_hi, or its port for a single-port listener. */
+static inline uint16_t dp_iface_listener_hi(const struct dp_iface *ifc, unsigned i)
+{
+	uint16_t lo = ifc->listeners[i].port, hi = ifc->listener_port_hi[i];
+
+	return hi > lo ? hi : lo;
+}
 
 /* The IP MTU in force: ifc->mtu, or DP_IFACE_MTU_DEFAULT when that is 0. */
 unsigned dp_iface_mtu(const struct dp_iface *ifc);

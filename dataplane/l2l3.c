@@ -68,17 +68,18 @@ static uint64_t buffer_flags(const struct rte_mbuf *m)
 	return m->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL);
 }
 
-/* The hop packet starts @hdr bytes in; record who sent it to which listener. */
+/* The hop packet starts @hdr bytes in; record who sent it to which listener and port. */
 static void deliver(struct rte_mbuf *m, unsigned hdr, uint8_t family, const void *src,
-		    rte_be16_t sport, int listener)
+		    const struct rte_udp_hdr *udp, int listener, uint16_t dport)
 {
 	struct pkt_meta *meta = pkt_meta(m);
 
-	memset(meta, 0, sizeof(*meta));
-	meta->peer.family = family;
-	meta->peer.port = rte_be_to_cpu_16(sport);
+	*meta = (struct pkt_meta){
+		.peer = { .family = family, .port = rte_be_to_cpu_16(udp->src_port) },
+		.listener = (uint16_t)listener,
+		.local_port = dport,
+	};
 	memcpy(meta->peer.addr, src, family == PKT_AF_INET ? 4 : 16);
-	meta->listener = (uint16_t)listener;
 	rte_pktmbuf_adj(m, (uint16_t)hdr);
 }
 
@@ -98,6 +99,7 @@ static enum dp_l2stats_drop rx_udp4(const struct dp_l2l3 *l2, struct rte_mbuf *m
 	unsigned ihl = rte_ipv4_hdr_len(ip);
 	unsigned len = rte_be_to_cpu_16(ip->total_length) - ihl;
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + ihl);
+	uint16_t dport;
 	int nic, listener;
 
 	/* Strict: the UDP length must cover exactly the IP payload. */
@@ -110,11 +112,12 @@ static enum dp_l2stats_drop rx_udp4(const struct dp_l2l3 *l2, struct rte_mbuf *m
 		return DP_L2STATS_BAD_UDP_CKSUM;
 	if (udp->src_port == 0)
 		return DP_L2STATS_BAD_SRC;
+	dport = rte_be_to_cpu_16(udp->dst_port);
 	listener = dp_iface_listener_find(&l2->ifc, PKT_AF_INET, (const uint8_t *)&ip->dst_addr,
-					  rte_be_to_cpu_16(udp->dst_port));
+					  dport);
 	if (listener < 0)
 		return DP_L2STATS_NO_LISTENER;
-	deliver(m, ETH_LEN + ihl + UDP_LEN, PKT_AF_INET, &ip->src_addr, udp->src_port, listener);
+	deliver(m, ETH_LEN + ihl + UDP_LEN, PKT_AF_INET, &ip->src_addr, udp, listener, dport);
 	*fate = FATE_HOP;
 	return DP_L2STATS_NONE;
 }
@@ -176,6 +179,7 @@ static enum dp_l2stats_drop rx_udp6(const struct dp_l2l3 *l2, struct rte_mbuf *m
 {
 	unsigned len = rte_be_to_cpu_16(ip->payload_len);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	uint16_t dport;
 	int nic, listener;
 
 	if (len < UDP_LEN || rte_be_to_cpu_16(udp->dgram_len) != len)
@@ -189,12 +193,12 @@ static enum dp_l2stats_drop rx_udp6(const struct dp_l2l3 *l2, struct rte_mbuf *m
 		return DP_L2STATS_BAD_UDP_CKSUM;
 	if (udp->src_port == 0)
 		return DP_L2STATS_BAD_SRC;
-	listener = dp_iface_listener_find(&l2->ifc, PKT_AF_INET6, ip->dst_addr,
-					  rte_be_to_cpu_16(udp->dst_port));
+	dport = rte_be_to_cpu_16(udp->dst_port);
+	listener = dp_iface_listener_find(&l2->ifc, PKT_AF_INET6, ip->dst_addr, dport);
 	if (listener < 0)
 		return DP_L2STATS_NO_LISTENER;
-	deliver(m, ETH_LEN + IP6_LEN + UDP_LEN, PKT_AF_INET6, ip->src_addr, udp->src_port,
-		listener);
+	deliver(m, ETH_LEN + IP6_LEN + UDP_LEN, PKT_AF_INET6, ip->src_addr, udp, listener,
+		dport);
 	*fate = FATE_HOP;
 	return DP_L2STATS_NONE;
 }
@@ -356,7 +360,7 @@ unsigned dp_l2l3_rx(struct dp_l2l3 *l2, struct rte_mbuf **rx, unsigned n, struct
 }
 
 static void put_ipv4(const struct dp_l2l3 *l2, struct rte_mbuf *m, const struct pkt_addr *from,
-		     const struct pkt_addr *to, unsigned payload)
+		     uint16_t sport, const struct pkt_addr *to, unsigned payload)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, ETH_LEN);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
@@ -373,7 +377,7 @@ static void put_ipv4(const struct dp_l2l3 *l2, struct rte_mbuf *m, const struct 
 	ip->hdr_checksum = 0;
 	memcpy(&ip->src_addr, from->addr, 4);
 	memcpy(&ip->dst_addr, to->addr, 4);
-	udp->src_port = rte_cpu_to_be_16(from->port);
+	udp->src_port = rte_cpu_to_be_16(sport);
 	udp->dst_port = rte_cpu_to_be_16(to->port);
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(UDP_LEN + payload));
 	udp->dgram_cksum = 0;
@@ -396,7 +400,7 @@ static void put_ipv4(const struct dp_l2l3 *l2, struct rte_mbuf *m, const struct 
 }
 
 static void put_ipv6(const struct dp_l2l3 *l2, struct rte_mbuf *m, const struct pkt_addr *from,
-		     const struct pkt_addr *to, unsigned payload)
+		     uint16_t sport, const struct pkt_addr *to, unsigned payload)
 {
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, ETH_LEN);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
@@ -408,7 +412,7 @@ static void put_ipv6(const struct dp_l2l3 *l2, struct rte_mbuf *m, const struct 
 	ip->hop_limits = TX_TTL;
 	memcpy(ip->src_addr, from->addr, 16);
 	memcpy(ip->dst_addr, to->addr, 16);
-	udp->src_port = rte_cpu_to_be_16(from->port);
+	udp->src_port = rte_cpu_to_be_16(sport);
 	udp->dst_port = rte_cpu_to_be_16(to->port);
 	udp->dgram_len = ip->payload_len;
 	udp->dgram_cksum = 0;
@@ -433,6 +437,7 @@ static enum dp_l2stats_drop encap(const struct dp_l2l3 *l2, struct rte_mbuf *m, 
 	const struct pkt_addr *from, *to = &meta->peer;
 	struct rte_ether_hdr *eth;
 	unsigned payload, l3;
+	uint16_t sport, hi;
 
 	if (meta->listener >= l2->ifc.n_listeners)
 		return DP_L2STATS_TX_BAD_META;
@@ -440,6 +445,18 @@ static enum dp_l2stats_drop encap(const struct dp_l2l3 *l2, struct rte_mbuf *m, 
 	if (to->family != from->family || to->port == 0 ||
 	    !dp_iface_unicast(to->family, to->addr))
 		return DP_L2STATS_TX_BAD_META;
+	/*
+	 * A single-port listener sends from its port whatever local_port says (the
+	 * core reuses received mbufs for other sessions, on other listeners); a
+	 * range listener from the port the sender chose, which must be its own.
+	 */
+	sport = from->port;
+	hi = l2->ifc.listener_port_hi[meta->listener];
+	if (hi > sport) {
+		if (meta->local_port < sport || meta->local_port > hi)
+			return DP_L2STATS_TX_BAD_META;
+		sport = meta->local_port;
+	}
 	if (m->nb_segs != 1)
 		return DP_L2STATS_SEGMENTED;
 	payload = rte_pktmbuf_data_len(m);
@@ -456,10 +473,10 @@ static enum dp_l2stats_drop encap(const struct dp_l2l3 *l2, struct rte_mbuf *m, 
 	rte_ether_addr_copy(&l2->ifc.mac, &eth->src_addr);
 	if (to->family == PKT_AF_INET) {
 		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-		put_ipv4(l2, m, from, to, payload);
+		put_ipv4(l2, m, from, sport, to, payload);
 	} else {
 		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-		put_ipv6(l2, m, from, to, payload);
+		put_ipv6(l2, m, from, sport, to, payload);
 	}
 	return DP_L2STATS_NONE;
 }
@@ -481,6 +498,18 @@ void dp_l2l3_tx(struct dp_l2l3 *l2, struct rte_mbuf **pkts, unsigned n, struct d
 		}
 		dp_neigh_output(l2->neigh, pkt_meta(m)->peer.family, nh, m, now_ns, tx);
 	}
+}
+
+int dp_l2l3_resolve(struct dp_l2l3 *l2, uint8_t family, const uint8_t *dst, struct dp_txv *tx,
+		    uint64_t now_ns)
+{
+	uint8_t nh[16];
+
+	if ((family != PKT_AF_INET && family != PKT_AF_INET6) || !dp_iface_unicast(family, dst))
+		return -EINVAL;
+	if (!dp_iface_next_hop(&l2->ifc, family, dst, nh))
+		return -ENETUNREACH;
+	return dp_neigh_resolve(l2->neigh, family, nh, now_ns, tx) ? 0 : -EAGAIN;
 }
 
 void dp_l2l3_tick(struct dp_l2l3 *l2, struct dp_txv *tx, uint64_t now_ns)

@@ -9,7 +9,8 @@
  *     (icmp.h) — answers are built in the same mbuf and go to the TX vector;
  *   - dropped, counted under a named reason (l2stats.h).
  * TX: dp_l2l3_tx() takes hop packets from the core (pkt_meta.peer is the
- *   destination, pkt_meta.listener the local address and port to send from),
+ *   destination, pkt_meta.listener the local address and port to send from;
+ *   for a listener with a port range, pkt_meta.local_port picks the port),
  *   prepends UDP, IPv4/IPv6 and Ethernet headers, fills in checksums (or asks
  *   the NIC to, per dp_iface.tx_offloads) and resolves the next hop's MAC
  *   through the neighbour cache (neigh.h), which may hold the packet until
@@ -39,6 +40,12 @@
  *	if (now_ns >= next_tick) dp_l2l3_tick(l2, &tx, now_ns);   every ~100 ms
  *	sent = rte_eth_tx_burst(port, q, tx.m, tx.n);
  *	rte_pktmbuf_free_bulk(tx.m + sent, tx.n - sent);   the caller owns tx.m[]
+ *
+ * Resolving without a packet: dp_l2l3_resolve() asks the neighbour cache for
+ * the next hop toward an address and solicits it (ARP request or neighbour
+ * solicitation, at most one per DP_NEIGH_SOLICIT_NS) when its MAC is not
+ * known, so that a sender can learn the MAC before its first packet, which
+ * would otherwise wait in the cache's short queue (DP_NEIGH_QUEUE_LEN).
  *
  * TX vector size: never to drop, give dp_l2l3_rx() room for
  * DP_L2L3_RX_TXV_MAX(n) frames and dp_l2l3_tx() for DP_L2L3_TX_TXV_MAX(k);
@@ -98,9 +105,10 @@ void dp_l2l3_destroy(struct dp_l2l3 *l2);
 
 /*
  * Classify @n received frames. Consumes rx[0..n): hop packets go to
- * hop[0..return) (room for @n), with data at the UDP payload and pkt_meta
- * set (peer = sender's address and port, listener = index into
- * dp_iface.listeners; the core-private fields zeroed); replies, and packets
+ * hop[0..return) (room for @n), in the order they came, with data at the UDP
+ * payload and pkt_meta set (peer = sender's address and port, listener =
+ * index into dp_iface.listeners, local_port = the destination port; the
+ * core-private fields zeroed); replies, and packets
  * released by neighbours that became resolved, are appended to @tx; the rest
  * is freed and counted. The caller owns hop[] and what was appended to @tx.
  * @return the number of hop packets.
@@ -110,13 +118,29 @@ unsigned dp_l2l3_rx(struct dp_l2l3 *l2, struct rte_mbuf **rx, unsigned n, struct
 
 /*
  * Encapsulate @n hop packets from the core and append the frames to @tx.
- * Consumes pkts[0..n): each is appended to @tx, held by the neighbour cache
- * (appended by a later dp_l2l3_rx() or dropped by dp_l2l3_tick()), or freed
- * and counted. ARP requests / neighbour solicitations it triggers are appended
- * to @tx as well.
+ * Each leaves from listener pkt_meta.listener: its port, or for a port-range
+ * listener pkt_meta.local_port, which must lie in the range (else the packet
+ * is dropped as tx_bad_meta). Consumes pkts[0..n): each is appended to @tx,
+ * held by the neighbour cache (appended by a later dp_l2l3_rx() or dropped by
+ * dp_l2l3_tick()), or freed and counted. ARP requests / neighbour
+ * solicitations it triggers are appended to @tx as well.
  */
 void dp_l2l3_tx(struct dp_l2l3 *l2, struct rte_mbuf **pkts, unsigned n, struct dp_txv *tx,
 		uint64_t now_ns);
+
+/*
+ * Make sure the MAC of the next hop toward @dst (4 or 16 bytes by @family) is
+ * known or being asked for: an unknown next hop gets an entry and a
+ * solicitation, appended to @tx (broadcast ARP request or multicast neighbour
+ * solicitation; at most one per DP_NEIGH_SOLICIT_NS however often this is
+ * called). Sends nothing for a known next hop.
+ * @return 0 when the MAC is known (REACHABLE or STALE), -EAGAIN while it is
+ * being resolved (call again, and keep receiving: the answer comes through
+ * dp_l2l3_rx()), -ENETUNREACH when @dst has no next hop (off-link, no
+ * gateway), -EINVAL for a @dst that is not a unicast address.
+ */
+int dp_l2l3_resolve(struct dp_l2l3 *l2, uint8_t family, const uint8_t *dst, struct dp_txv *tx,
+		    uint64_t now_ns);
 
 /* Neighbour cache housekeeping (dp_neigh_tick()); may append solicitations to @tx. */
 void dp_l2l3_tick(struct dp_l2l3 *l2, struct dp_txv *tx, uint64_t now_ns);

@@ -196,6 +196,25 @@ void dp_neigh_output(struct dp_neigh *nc, uint8_t family, const uint8_t nh[16],
 	}
 }
 
+bool dp_neigh_resolve(struct dp_neigh *nc, uint8_t family, const uint8_t addr[16],
+		      uint64_t now_ns, struct dp_txv *tx)
+{
+	struct entry *e = find(nc, family, addr);
+
+	if (!e) {
+		e = insert(nc, family, addr, now_ns, false);
+		e->state = DP_NEIGH_INCOMPLETE;
+		nc->st->neigh_created++;
+	}
+	e->used_ns = now_ns;
+	e->sent = true;
+	if (e->state != DP_NEIGH_INCOMPLETE)
+		return true;
+	if (now_ns >= e->next_solicit_ns)
+		solicit(nc, e, false, now_ns, tx);
+	return false;
+}
+
 static void confirm(struct entry *e, uint64_t now_ns)
 {
 	e->state = DP_NEIGH_REACHABLE;

@@ -9,6 +9,8 @@
  * States and triggers (time is now_ns, passed in; the cache never reads a clock):
  *
  *   (none) --output--> INCOMPLETE: packet queued, broadcast/multicast solicit
+ *   (none) --resolve--> INCOMPLETE: nothing queued, broadcast/multicast solicit
+ *   INCOMPLETE --resolve--> re-solicit if DP_NEIGH_SOLICIT_NS has passed
  *   INCOMPLETE --output--> queue (drop oldest beyond DP_NEIGH_QUEUE_LEN),
  *                          re-solicit if DP_NEIGH_SOLICIT_NS has passed
  *   INCOMPLETE --learn (a MAC)--> REACHABLE (confirmed) or STALE; queue flushed
@@ -133,6 +135,18 @@ void dp_neigh_learn(struct dp_neigh *nc, uint8_t family, const uint8_t addr[16],
  * least every DP_NEIGH_SOLICIT_NS / 2; it scans the whole table.
  */
 void dp_neigh_tick(struct dp_neigh *nc, uint64_t now_ns, struct dp_txv *tx);
+
+/*
+ * Ask for @addr's MAC without a packet to send: an unknown address gets an
+ * INCOMPLETE entry and a broadcast/multicast solicitation (appended to @tx
+ * by the solicit function); an INCOMPLETE one is solicited again once
+ * DP_NEIGH_SOLICIT_NS has passed since the last. The entry counts as in use
+ * by our own traffic (it is not recycled for another host's ARP noise, and
+ * dp_neigh_tick() frees it only DP_NEIGH_QUEUE_NS after the last call).
+ * @return true when the MAC is known (REACHABLE or STALE; nothing sent).
+ */
+bool dp_neigh_resolve(struct dp_neigh *nc, uint8_t family, const uint8_t addr[16],
+		      uint64_t now_ns, struct dp_txv *tx);
 
 /* @return true and fill @out if there is an entry for @addr (16 bytes). */
 bool dp_neigh_lookup(const struct dp_neigh *nc, uint8_t family, const uint8_t addr[16],

@@ -38,7 +38,13 @@ struct pkt_addr {
 struct pkt_meta {
 	struct pkt_addr peer;	/* RX: who sent it. TX: whom to send it to. */
 	uint16_t listener;	/* which local address/port received it; TX leaves from the same */
-	uint16_t reserved;
+	/*
+	 * The local UDP port. RX: the port it arrived on (the DPDK backend's
+	 * dp_l2l3 fills it; the socket backend leaves it as it was). TX: the
+	 * port to send from, read only for a listener that spans a port range
+	 * (dataplane/iface.h); a single-port listener sends from its port.
+	 */
+	uint16_t local_port;
 	uint32_t handoff;	/* core-private: what a cross-worker handoff asks of the owner */
 	uint64_t aux;		/* core-private */
 };

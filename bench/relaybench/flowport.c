@@ -1,6 +1,6 @@
 /*
- * flowport.c — flow ports, frame classification and port rewrites for the
- * DPDK transport (flowport.h).
+ * flowport.c — flow ports and frame classification for the DPDK transport
+ * (flowport.h).
  */
 #include "bench/relaybench/flowport.h"
 
@@ -20,18 +20,11 @@ enum {
 	ARP_OP_REPLY = 2,
 	ND_ADVERT = 136,		/* RFC 4861 4.4 */
 	IP4_MF_OFFSET = 0x3fff,		/* more-fragments flag and fragment offset */
-	UDP_CKSUM_OFF = 6,
 };
 
 static uint16_t be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
 }
 
 int flowport_plan_init(struct flowport_plan *p, unsigned threads, unsigned n_bind)
@@ -49,6 +42,11 @@ int flowport_plan_init(struct flowport_plan *p, unsigned threads, unsigned n_bin
 uint32_t flowport_capacity(const struct flowport_plan *p)
 {
 	return p->span * p->n_bind;
+}
+
+uint16_t flowport_port_hi(const struct flowport_plan *p)
+{
+	return (uint16_t)(FLOWPORT_FIRST + p->span * p->threads - 1);
 }
 
 int flowport_local(const struct flowport_plan *p, unsigned thread, uint32_t flow,
@@ -145,30 +143,4 @@ enum flowport_kind flowport_peek(const uint8_t *frame, size_t len, struct flowpo
 	default:
 		return FLOWPORT_OTHER;	/* VLAN tags included: the layer below drops them */
 	}
-}
-
-/* One's-complement sum of @a and @b, folded to 16 bits. */
-static uint16_t add1c(uint32_t a, uint32_t b)
-{
-	uint32_t s = a + b;
-
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)((s & 0xffff) + (s >> 16));
-}
-
-void flowport_set_port(uint8_t *frame, const struct flowport_frame *f, bool dst, uint16_t port,
-		       bool fix_cksum)
-{
-	uint8_t *at = frame + f->l4_off + (dst ? 2 : 0);
-	uint8_t *ck = frame + f->l4_off + UDP_CKSUM_OFF;
-	uint16_t old = be16(at), hc = be16(ck), sum;
-
-	put_be16(at, port);
-	if (!fix_cksum || hc == 0)
-		return;
-	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). */
-	sum = add1c(add1c((uint16_t)~hc, (uint16_t)~old), port);
-	sum = (uint16_t)~sum;
-	/* 0 means "no checksum" in UDP: its one's-complement twin 0xffff is sent (RFC 768). */
-	put_be16(ck, sum ? sum : 0xffff);
 }

@@ -1,10 +1,9 @@
 /*
  * flowport.h — the addressing of relaybench's DPDK transport, as pure
  * functions: which local address and UDP port each flow of each fleet thread
- * sends from, which thread and flow a received frame belongs to, and the
- * in-place rewrite of a UDP port (checksum kept valid) that lets the
- * dataplane's Ethernet/IP layer, which knows a few listeners, carry thousands
- * of flows (transport_dpdk.c says how).
+ * sends from, and which thread and flow a received frame belongs to (before
+ * the Ethernet/IP layer sees it, so that it reaches the thread owning its flow;
+ * transport_dpdk.c says how).
  *
  * Ports: every --bind address offers FLOWPORT_FIRST..FLOWPORT_LAST (64512
  * ports), cut into one block of `span` ports per fleet thread, the same block
@@ -16,8 +15,9 @@
  *
  * so a thread opens at most span × n_bind flows (flowport_capacity()), the
  * blocks never overlap, and the owner of a received (address, port) follows
- * from the port alone, without a table. FLOWPORT_LISTEN, below the range, is
- * the one port the Ethernet/IP layer is told it listens on.
+ * from the port alone, without a table. Each address is one listener of the
+ * Ethernet/IP layer with the port range FLOWPORT_FIRST..flowport_port_hi():
+ * every block, and none of the ports past the last one.
  *
  * Frames: flowport_peek() locates the UDP header of an untagged Ethernet II
  * frame carrying IPv4 (options allowed, not a fragment) or IPv6 (UDP right
@@ -39,7 +39,6 @@ enum {
 	FLOWPORT_FIRST = 1024,		/* below: well-known ports, never a flow's */
 	FLOWPORT_LAST = 65535,
 	FLOWPORT_RANGE = FLOWPORT_LAST - FLOWPORT_FIRST + 1,
-	FLOWPORT_LISTEN = FLOWPORT_FIRST - 1,
 	FLOWPORT_BIND_MAX = 16,
 	FLOWPORT_THREADS_MAX = 64,
 };
@@ -54,6 +53,9 @@ int flowport_plan_init(struct flowport_plan *p, unsigned threads, unsigned n_bin
 
 /* @return how many flows one thread can open: span × n_bind. */
 uint32_t flowport_capacity(const struct flowport_plan *p);
+
+/* @return the last port any thread's flow has: FLOWPORT_FIRST + span × threads - 1. */
+uint16_t flowport_port_hi(const struct flowport_plan *p);
 
 /*
  * The local address index and port of flow @flow of thread @thread.
@@ -86,16 +88,5 @@ struct flowport_frame {
 
 /* Classify the @len bytes at @frame; *@f is filled for FLOWPORT_UDP only. */
 enum flowport_kind flowport_peek(const uint8_t *frame, size_t len, struct flowport_frame *f);
-
-/*
- * Set the UDP source (@dst false) or destination port of the frame @f
- * describes to @port, and update the UDP checksum incrementally (RFC 1624
- * eqn. 3) so that it stays exactly as valid or invalid as it was. A checksum
- * of 0 is left alone (IPv4: none was computed, RFC 768; IPv6: invalid, and
- * stays so); with @fix_cksum false the checksum is not touched (it holds only
- * the pseudo-header sum for a NIC's TX offload, which covers no port).
- */
-void flowport_set_port(uint8_t *frame, const struct flowport_frame *f, bool dst, uint16_t port,
-		       bool fix_cksum);
 
 #endif /* POSTERN_BENCH_RELAYBENCH_FLOWPORT_H */

@@ -3,20 +3,16 @@
  *
  * The Ethernet/IP/UDP work is the relay's own DPDK layer (dataplane/l2l3.h):
  * RX validation, ARP and neighbour discovery answers, the neighbour cache that
- * resolves the relay's MAC, TX headers and checksums. That layer knows a
- * handful of listeners (DP_IFACE_LISTENERS_MAX) and sends from the listener's
- * port; the fleet needs one source port per flow, thousands of them. So each
- * --bind address gets one listener on FLOWPORT_LISTEN, and this file moves
- * the real port in and out around it:
+ * resolves the relay's MAC (dp_l2l3_resolve() before the first packet), TX
+ * headers and checksums; the port is brought up by dataplane/port.h, as the
+ * relay's own ports are. The fleet needs one source port per flow, thousands
+ * of them: each --bind address is one listener with a port range, the ports
+ * of every thread's flows (flowport.h), so that
  *
- *	RX  a UDP frame for flow port P of ours: destination port P → LISTEN
- *	    (checksum updated incrementally, so the layer still verifies the
- *	    sender's sum), the flow remembered by the frame's place in the burst
- *	    (dp_l2l3_rx() keeps the order of what it delivers)
- *	TX  the hop packet carries its flow's port in pkt_meta.aux; after
- *	    dp_l2l3_tx() (and after the neighbour cache released it, which may be
- *	    later) the frame's source port LISTEN → the flow's, just before
- *	    rte_eth_tx_burst()
+ *	RX  a hop packet says which address (pkt_meta.listener: the --bind
+ *	    index) and port (pkt_meta.local_port) it came to: its flow
+ *	TX  a hop packet names its flow's address and port the same way, and
+ *	    leaves from them
  *
  * Fleet threads are ordinary pthreads (worker.c) that register with EAL
  * (rte_thread_register) instead of running as EAL lcores: worker.c keeps one
@@ -53,7 +49,6 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
-#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
@@ -65,6 +60,7 @@
 #include "dataplane/iface.h"
 #include "dataplane/l2l3.h"
 #include "dataplane/neigh.h"
+#include "dataplane/port.h"
 #include "endpoint/udp.h"
 #include "relay/pkt.h"
 #include "wire/hop.h"
@@ -77,22 +73,14 @@ enum {
 	RX_DESC = 512,
 	TX_DESC = 512,
 	TICK_MS = 100,			/* neighbour cache housekeeping */
-	PRIME_MS = 1000,		/* a new resolution attempt while the MAC is unknown */
-	DRAIN_ROUNDS = 1024,		/* bursts per queue when draining */
 	LINGER_MS = 100,		/* before closing the port */
 	NO_FLOW = UINT32_MAX,
 	SLEEP_MIN_US = 10,
 };
 
-/* pkt_meta.aux of our hop packets: a mark, "resolution probe only", the flow's source port. */
-#define AUX_MARK	UINT64_C(0x5242440000000000)	/* "RBD" */
-#define AUX_MARK_MASK	UINT64_C(0xffffff0000000000)
-#define AUX_DUMMY	UINT64_C(0x0000000100000000)
-
 struct transport_dpdk_port {
 	struct rte_mempool *pool;
-	uint16_t port_id;
-	bool configured, started;
+	struct dp_port port;
 	unsigned threads;
 	struct flowport_plan plan;
 	struct dp_iface ifc;		/* template for every thread's dp_l2l3 */
@@ -114,9 +102,8 @@ struct transport_dpdk {
 	struct transport head;		/* first: the struct transport * points here */
 	struct transport_dpdk_port *p;
 	unsigned id;
-	uint16_t port_id, queue;
+	uint16_t queue;
 	bool registered;
-	bool fix_tx_cksum;		/* no UDP checksum offload: update the sum ourselves */
 	struct dp_l2l3 *l2;
 	struct flow *flows;
 	uint32_t n_flows, max_flows;
@@ -159,39 +146,19 @@ static int failf(char *err, size_t errlen, int ret, const char *fmt, ...)
 
 /* --- TX ----------------------------------------------------------------------- */
 
-/*
- * Give every hop frame on the vector its flow's source port (the layer wrote
- * FLOWPORT_LISTEN), drop resolution probes, note hop sizes for the counters.
- * Runs once per frame: a fixed frame no longer leaves from LISTEN.
- */
-static void fix_ports(struct transport_dpdk *t)
+/* Note each frame's hop bytes for the counters: every UDP frame we send is a hop packet. */
+static void count_hops(struct transport_dpdk *t)
 {
-	unsigned k = 0;
-
 	for (unsigned i = 0; i < t->tx.n; i++) {
 		struct rte_mbuf *m = t->tx.m[i];
-		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 		struct flowport_frame f;
-		uint64_t aux;
 
-		t->hop_len[k] = 0;
+		t->hop_len[i] = 0;
 		if (m->nb_segs == 1 &&
-		    flowport_peek(d, rte_pktmbuf_data_len(m), &f) == FLOWPORT_UDP &&
-		    f.src_port == FLOWPORT_LISTEN) {
-			aux = pkt_meta(m)->aux;
-			if ((aux & AUX_MARK_MASK) != AUX_MARK || (aux & AUX_DUMMY)) {
-				/* A probe that made the relay's MAC resolve: its job is done. */
-				if ((aux & AUX_MARK_MASK) != AUX_MARK)
-					t->head.stats.tx_errors++;
-				rte_pktmbuf_free(m);
-				continue;
-			}
-			flowport_set_port(d, &f, false, (uint16_t)aux, t->fix_tx_cksum);
-			t->hop_len[k] = (uint16_t)(rte_pktmbuf_data_len(m) - f.l4_off - 8);
-		}
-		t->tx.m[k++] = m;
+		    flowport_peek(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), &f) ==
+		    FLOWPORT_UDP)
+			t->hop_len[i] = (uint16_t)(rte_pktmbuf_data_len(m) - f.l4_off - 8);
 	}
-	t->tx.n = k;
 }
 
 /* Hand the vector to the device; what it does not take is freed and counted. */
@@ -204,11 +171,11 @@ static void tx_burst(struct transport_dpdk *t)
 	/* Hop packets the layer dropped (no route, MAC unresolved in time) are ours to count. */
 	st->tx_errors += dropped - t->l2_tx_dropped_seen;
 	t->l2_tx_dropped_seen = dropped;
-	fix_ports(t);
 	n = (uint16_t)t->tx.n;
 	if (!n)
 		return;
-	sent = rte_eth_tx_burst(t->port_id, t->queue, t->tx.m, n);
+	count_hops(t);
+	sent = dp_port_tx(&t->p->port, t->queue, t->tx.m, n);
 	for (uint16_t i = 0; i < n; i++) {
 		if (!t->hop_len[i])
 			continue;
@@ -280,8 +247,8 @@ static int dpdk_send(struct transport *tp, uint32_t flow, const uint8_t *pkt, si
 	meta = pkt_meta(m);
 	memset(meta, 0, sizeof(*meta));
 	meta->peer = t->p->relay;
-	meta->listener = (uint16_t)bind;
-	meta->aux = AUX_MARK | port;
+	meta->listener = (uint16_t)bind;	/* listener i is --bind address i */
+	meta->local_port = port;
 	t->pend[t->n_pend++] = m;
 	if (t->n_pend == PEND_MAX)
 		encap(t);
@@ -359,6 +326,19 @@ static unsigned deliver(struct transport_dpdk *t, struct rte_mbuf *m, uint32_t f
 	return 1;
 }
 
+/* The flow a hop packet came to: its listener is the --bind index, local_port the flow's. */
+static uint32_t flow_of(const struct transport_dpdk *t, struct rte_mbuf *m)
+{
+	const struct pkt_meta *meta = pkt_meta(m);
+	unsigned owner;
+	uint32_t fl;
+
+	if (!flowport_owner(&t->p->plan, meta->listener, meta->local_port, &owner, &fl) ||
+	    owner != t->id)
+		return NO_FLOW;
+	return fl;
+}
+
 /*
  * Sort @n frames (from our queue, or @from_ring: handed to us) and run ours
  * through the Ethernet/IP layer. Consumes all. @return hop packets delivered.
@@ -367,15 +347,14 @@ static unsigned rx_frames(struct transport_dpdk *t, struct rte_mbuf **m, unsigne
 			  bool from_ring, transport_rx_fn rx, uint64_t now)
 {
 	struct rte_mbuf *mine[BURST], *hop[BURST];
-	uint32_t flow[BURST];
-	unsigned k = 0, nh, j = 0, delivered = 0;
+	unsigned k = 0, nh, delivered = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *d = rte_pktmbuf_mtod(m[i], uint8_t *);
 		struct flowport_frame f;
 		enum flowport_kind kind = FLOWPORT_OTHER;
-		uint32_t fl = NO_FLOW;
 		unsigned owner;
+		uint32_t fl;
 		int b;
 
 		if (m[i]->nb_segs == 1)
@@ -389,30 +368,19 @@ static unsigned rx_frames(struct transport_dpdk *t, struct rte_mbuf **m, unsigne
 					hand_off(t, owner, m[i]);
 					continue;
 				}
-				if (owner == t->id) {
-					/* The layer below listens on LISTEN only (see the top). */
-					flowport_set_port(d, &f, true, FLOWPORT_LISTEN, true);
-					t->head.stats.handoffs_in += from_ring;
-				} else {
-					fl = NO_FLOW;	/* not ours: dropped below (no_listener) */
-				}
+				t->head.stats.handoffs_in += from_ring && owner == t->id;
 			}
 		} else if (kind == FLOWPORT_NEIGH_ANSWER && !from_ring && t->p->threads > 1) {
 			copy_to_others(t, m[i]);
 		}
-		mine[k] = m[i];
-		flow[k++] = fl;
+		mine[k++] = m[i];
 	}
 	if (!k)
 		return 0;
 	room(t, DP_L2L3_RX_TXV_MAX(k));
 	nh = dp_l2l3_rx(t->l2, mine, k, hop, &t->tx, now);
-	/* hop[] is mine[] less what the layer consumed, in order (l2l3.h). */
-	for (unsigned h = 0; h < nh; h++) {
-		while (j < k && mine[j] != hop[h])
-			j++;
-		delivered += deliver(t, hop[h], j < k ? flow[j++] : NO_FLOW, rx, now);
-	}
+	for (unsigned h = 0; h < nh; h++)
+		delivered += deliver(t, hop[h], flow_of(t, hop[h]), rx, now);
 	return delivered;
 }
 
@@ -420,7 +388,7 @@ static unsigned rx_frames(struct transport_dpdk *t, struct rte_mbuf **m, unsigne
 static unsigned poll_once(struct transport_dpdk *t, transport_rx_fn rx, bool *work)
 {
 	struct rte_mbuf *m[BURST];
-	uint16_t n = rte_eth_rx_burst(t->port_id, t->queue, m, BURST);
+	uint16_t n = dp_port_rx(&t->p->port, t->queue, m, BURST);
 	unsigned r, delivered = 0;
 	uint64_t now = 0;
 
@@ -582,61 +550,37 @@ static const struct transport_ops dpdk_ops = {
 	.destroy = dpdk_destroy,
 };
 
-static bool relay_resolved(const struct transport_dpdk *t)
-{
-	struct dp_neigh_info ni;
-
-	return dp_neigh_lookup(dp_l2l3_neigh(t->l2), t->p->relay.family, t->p->nh, &ni) &&
-	       (ni.state == DP_NEIGH_REACHABLE || ni.state == DP_NEIGH_STALE);
-}
-
-/*
- * Make the neighbour cache solicit the next hop: it does so for a packet
- * that waits on an unknown MAC, so send it an empty hop packet marked as a
- * probe, which fix_ports() drops once the MAC is known instead of sending it.
- */
-static void prime(struct transport_dpdk *t)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(t->p->pool);
-	struct pkt_meta *meta;
-
-	if (!m)
-		return;
-	meta = pkt_meta(m);
-	memset(meta, 0, sizeof(*meta));
-	meta->peer = t->p->relay;
-	meta->aux = AUX_MARK | AUX_DUMMY;
-	t->pend[t->n_pend++] = m;
-	flush_all(t);
-}
-
 /*
  * Know the relay's MAC before the first handshake: INITs sent while it is
  * unknown wait in a queue of DP_NEIGH_QUEUE_LEN and the rest would be lost
- * until the hop layer retransmits. The answer may land on another thread's
- * queue; that thread copies it here (it polls during its own setup too).
+ * until the hop layer retransmits. dp_l2l3_resolve() asks (once a second at
+ * most); the answer may land on another thread's queue, and that thread
+ * copies it here (it polls during its own setup too).
  */
 static int resolve(struct transport_dpdk *t, char *err, size_t errlen)
 {
-	uint64_t hz = t->hz, now = rte_rdtsc(), next_prime = now;
-	uint64_t deadline = now + (uint64_t)((double)t->p->link_timeout_ns * (double)hz / 1e9);
+	const struct pkt_addr *relay = &t->p->relay;
+	uint64_t now = rte_rdtsc();
+	uint64_t deadline = now + (uint64_t)((double)t->p->link_timeout_ns * (double)t->hz / 1e9);
 	char text[INET6_ADDRSTRLEN];
 	bool work;
+	int ret;
 
-	while (!relay_resolved(t)) {
+	for (;;) {
+		room(t, 1);
+		ret = dp_l2l3_resolve(t->l2, relay->family, relay->addr, &t->tx, mono_ns());
+		if (ret != -EAGAIN)
+			break;
+		flush_all(t);
 		now = rte_rdtsc();
 		if (now >= deadline) {
-			inet_ntop(t->p->relay.family == PKT_AF_INET ? AF_INET : AF_INET6, t->p->nh,
-				  text, sizeof(text));
+			inet_ntop(relay->family == PKT_AF_INET ? AF_INET : AF_INET6, t->p->nh, text,
+				  sizeof(text));
 			return failf(err, errlen, -EHOSTUNREACH, "thread %u: no %s answer from %s "
 				     "within %.0f s: is it on the link of the DPDK port (else give "
-				     "--gateway)?", t->id, t->p->relay.family == PKT_AF_INET ?
+				     "--gateway)?", t->id, relay->family == PKT_AF_INET ?
 				     "ARP" : "neighbour discovery", text,
 				     (double)t->p->link_timeout_ns / 1e9);
-		}
-		if (now >= next_prime) {
-			prime(t);
-			next_prime = now + hz / 1000 * PRIME_MS;
 		}
 		poll_once(t, NULL, &work);
 		tick(t, now);
@@ -645,6 +589,9 @@ static int resolve(struct transport_dpdk *t, char *err, size_t errlen)
 			rte_pause();
 	}
 	flush_all(t);
+	if (ret)
+		return failf(err, errlen, ret, "thread %u: no route to --relay: %s", t->id,
+			     strerror(-ret));
 	return 0;
 }
 
@@ -688,11 +635,9 @@ int transport_dpdk_create(struct transport **out, struct transport_dpdk_port *p,
 	t->head.stats.polling = true;
 	t->p = p;
 	t->id = thread;
-	t->port_id = p->port_id;
 	t->queue = (uint16_t)thread;
 	t->registered = true;
 	t->max_flows = max_flows;
-	t->fix_tx_cksum = !(p->ifc.tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
 	t->hz = rte_get_tsc_hz();
 	t->tick_cycles = t->hz / 1000 * TICK_MS;
 	dp_txv_init(&t->tx, t->slots, TXV_CAP);
@@ -710,8 +655,6 @@ int transport_dpdk_create(struct transport **out, struct transport_dpdk_port *p,
 	ret = resolve(t, err, errlen);
 	if (ret)
 		goto err_t;
-	/* The probes the cache dropped while resolving were no hop packets. */
-	t->l2_tx_dropped_seen = dp_l2stats_tx_dropped(dp_l2l3_stats(t->l2));
 	*out = &t->head;
 	return 0;
 
@@ -760,7 +703,11 @@ static int parse_relay(struct transport_dpdk_port *p, const char *text)
 	return 0;
 }
 
-/* The port's layer 3 identity: our addresses (host routes), one listener each, the next hop. */
+/*
+ * The port's layer 3 identity: our addresses (host routes); on each, one
+ * listener for the ports of every thread's flows (the ports past the last
+ * whole block, nobody's, stay closed); the next hop.
+ */
 static int make_iface(struct transport_dpdk_port *p, const struct transport_dpdk_config *cfg,
 		      char *err, size_t errlen)
 {
@@ -778,7 +725,8 @@ static int make_iface(struct transport_dpdk_port *p, const struct transport_dpdk
 			return failf(err, errlen, -EINVAL, "--bind: '%s' is not an %s address like "
 				     "--relay %s", cfg->bind[i],
 				     fam == PKT_AF_INET ? "IPv4" : "IPv6", cfg->relay);
-		ifc->listeners[i] = (struct pkt_addr){ .family = fam, .port = FLOWPORT_LISTEN };
+		ifc->listeners[i] = (struct pkt_addr){ .family = fam, .port = FLOWPORT_FIRST };
+		ifc->listener_port_hi[i] = flowport_port_hi(&p->plan);
 		memcpy(ifc->listeners[i].addr, a->addr, 16);
 	}
 	ifc->n_addrs = cfg->n_bind;
@@ -805,140 +753,56 @@ static int make_iface(struct transport_dpdk_port *p, const struct transport_dpdk
 	return 0;
 }
 
-static void port_names(char *out, size_t len)
+/* The one port EAL made (dataplane/port.h), and our identity on it. */
+static int open_port(struct transport_dpdk_port *p, char *err, size_t errlen)
 {
-	char name[RTE_ETH_NAME_MAX_LEN];
-	uint16_t pid;
-	size_t n = 0;
-
-	out[0] = '\0';
-	RTE_ETH_FOREACH_DEV(pid) {
-		if (!rte_eth_dev_get_name_by_port(pid, name) && n < len)
-			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", name);
-	}
-}
-
-static int port_fail(char *err, size_t errlen, const struct transport_dpdk_port *p, int ret,
-		     const char *what)
-{
-	return failf(err, errlen, ret, "port %s (%s): %s: %s", p->info.port, p->info.driver, what,
-		     rte_strerror(-ret));
-}
-
-/* The one port EAL made: dev_info → configure → queues → MAC → start (ethdev.c's order). */
-static int port_setup(struct transport_dpdk_port *p, char *err, size_t errlen)
-{
-	struct rte_eth_dev_info di;
-	struct rte_eth_conf conf;
-	struct rte_eth_rxconf rxq;
-	struct rte_eth_txconf txq;
-	uint16_t q = (uint16_t)p->threads, rxd = RX_DESC, txd = TX_DESC, pid;
+	struct dp_port_params pp = {
+		.queues = p->threads,
+		.queue_users = "fleet threads",
+		.rx_desc = RX_DESC,
+		.tx_desc = TX_DESC,
+		.mtu = DP_IFACE_MTU_DEFAULT,
+		.pool = p->pool,
+	};
+	const struct dp_port_info *pi = &p->port.info;
 	const char *why;
-	char names[256];
 	int ret;
 
-	if (rte_eth_dev_count_avail() != 1) {
-		port_names(names, sizeof(names));
-		return failf(err, errlen, -ENODEV, "--eal: %s: relaybench drives exactly one port "
-			     "(give one --vdev=net_memif0,... or "
-			     "--vdev=net_af_packet0,iface=..., or -a PCI)",
-			     rte_eth_dev_count_avail() ? names : "no Ethernet port");
+	ret = dp_port_open(&p->port, &pp, err, errlen);
+	if (ret == -ENODEV && !pp.name) {
+		char what[256];
+
+		snprintf(what, sizeof(what), "%s", err);
+		return failf(err, errlen, ret, "--eal: %s: relaybench drives exactly one port "
+			     "(give one --vdev=net_memif0,... or --vdev=net_af_packet0,iface=..., "
+			     "or -a PCI)", what);
 	}
-	RTE_ETH_FOREACH_DEV(pid)
-		p->port_id = pid;
-	rte_eth_dev_get_name_by_port(p->port_id, p->info.port);
-	ret = rte_eth_dev_info_get(p->port_id, &di);
 	if (ret)
-		return port_fail(err, errlen, p, ret, "device info");
-	snprintf(p->info.driver, sizeof(p->info.driver), "%s",
-		 di.driver_name ? di.driver_name : "?");
-	if (di.max_rx_queues < q || di.max_tx_queues < q)
-		return failf(err, errlen, -EINVAL, "port %s (%s): --threads %u needs %u RX and TX "
-			     "queues (one pair per thread), the device has %u and %u%s",
-			     p->info.port, p->info.driver, q, q, di.max_rx_queues,
-			     di.max_tx_queues, !strcmp(p->info.driver, "net_af_packet") ?
-			     " (net_af_packet: set qpairs=)" : "");
-	memset(&conf, 0, sizeof(conf));
-	conf.rxmode.mtu = DP_IFACE_MTU_DEFAULT;
-	/* Replies spread by RSS where there is any; the demultiplexer fixes the rest. */
-	if (q > 1 && (di.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP))) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = di.flow_type_rss_offloads &
-						   (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
-	}
-	conf.rxmode.offloads = di.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
-						     RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
-	conf.txmode.offloads = di.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
-						     RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
-	p->ifc.tx_offloads = conf.txmode.offloads;
-	ret = rte_eth_dev_configure(p->port_id, q, q, &conf);
-	if (ret)
-		return port_fail(err, errlen, p, ret, "configure");
-	p->configured = true;
-	ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &rxd, &txd);
-	if (ret)
-		return port_fail(err, errlen, p, ret, "descriptor counts");
-	p->info.rx_desc = rxd;
-	p->info.tx_desc = txd;
-	rxq = di.default_rxconf;
-	rxq.offloads = conf.rxmode.offloads;
-	txq = di.default_txconf;
-	txq.offloads = conf.txmode.offloads;
-	for (uint16_t i = 0; i < q; i++) {
-		ret = rte_eth_rx_queue_setup(p->port_id, i, rxd, SOCKET_ID_ANY, &rxq, p->pool);
-		if (ret)
-			return port_fail(err, errlen, p, ret, "RX queue setup");
-		ret = rte_eth_tx_queue_setup(p->port_id, i, txd, SOCKET_ID_ANY, &txq);
-		if (ret)
-			return port_fail(err, errlen, p, ret, "TX queue setup");
-	}
-	p->info.queues = q;
-	ret = rte_eth_macaddr_get(p->port_id, &p->ifc.mac);
-	if (ret)
-		return port_fail(err, errlen, p, ret, "MAC address");
-	if (!rte_is_valid_assigned_ether_addr(&p->ifc.mac)) {
-		rte_eth_random_addr(p->ifc.mac.addr_bytes);
-		rte_eth_dev_default_mac_addr_set(p->port_id, &p->ifc.mac);
-	}
-	rte_ether_format_addr(p->info.mac, sizeof(p->info.mac), &p->ifc.mac);
+		return ret;
+	snprintf(p->info.port, sizeof(p->info.port), "%s", pi->name);
+	snprintf(p->info.driver, sizeof(p->info.driver), "%s", pi->driver);
+	rte_ether_format_addr(p->info.mac, sizeof(p->info.mac), &pi->mac);
+	p->info.queues = pi->queues;
+	p->info.rx_desc = pi->rx_desc;
+	p->info.tx_desc = pi->tx_desc;
+	p->ifc.mac = pi->mac;
+	p->ifc.tx_offloads = pi->tx_offloads;
 	if (dp_iface_check(&p->ifc, &why))
-		return failf(err, errlen, -EINVAL, "port %s (%s): %s", p->info.port,
-			     p->info.driver, why);
-	/* Neighbour solicitations come to solicited-node multicast groups (RFC 4861 7.2.2). */
-	rte_eth_allmulticast_enable(p->port_id);
-	ret = rte_eth_dev_start(p->port_id);
-	if (ret && !strcmp(p->info.driver, "net_memif"))
-		return port_fail(err, errlen, p, ret, "start (a memif client needs the server's "
-				 "socket: is the relay, the memif server, running, with socket= "
-				 "naming its socket?)");
-	if (ret)
-		return port_fail(err, errlen, p, ret, "start");
-	p->started = true;
+		return failf(err, errlen, -EINVAL, "port %s (%s): %s", pi->name, pi->driver, why);
 	return 0;
 }
 
 static int wait_link(struct transport_dpdk_port *p, char *err, size_t errlen)
 {
-	uint64_t deadline = mono_ns() + p->link_timeout_ns;
-	struct rte_eth_link link;
-
-	for (;;) {
-		memset(&link, 0, sizeof(link));
-		if (!rte_eth_link_get_nowait(p->port_id, &link) &&
-		    link.link_status == RTE_ETH_LINK_UP)
-			break;
-		if (mono_ns() >= deadline)
-			return failf(err, errlen, -ETIMEDOUT, "port %s (%s): link still down after "
-				     "%.0f s%s", p->info.port, p->info.driver,
-				     (double)p->link_timeout_ns / 1e9,
-				     !strcmp(p->info.driver, "net_memif") ? " (is the relay, the "
-				     "memif server, up on that socket, with at least --threads "
-				     "workers? memif pairs queue i with the server's queue i)" :
-				     "");
-		usleep(20 * 1000);
-	}
+	if (dp_port_wait_link(&p->port, (unsigned)(p->link_timeout_ns / 1000000)))
+		return failf(err, errlen, -ETIMEDOUT, "port %s (%s): link still down after "
+			     "%.0f s%s", p->info.port, p->info.driver,
+			     (double)p->link_timeout_ns / 1e9,
+			     !strcmp(p->info.driver, "net_memif") ? " (is the relay, the "
+			     "memif server, up on that socket, with at least --threads "
+			     "workers? memif pairs queue i with the server's queue i)" : "");
 	p->info.link_up = true;
-	p->info.link_speed = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+	p->info.link_speed = p->port.info.link_speed;
 	return 0;
 }
 
@@ -967,6 +831,14 @@ static unsigned mbufs_per_thread(void)
 /* EAL with the user's arguments; signals stay with the main thread (eal.h). */
 static int start_eal(const struct transport_dpdk_config *cfg, char *err, size_t errlen)
 {
+	/* Its lcores over the --eal core list (dp_eal_init() maps them; -l is not passed). */
+	const struct dp_eal_options opts = {
+		.program = "relaybench",
+		.file_prefix = "relaybench",
+		.args_name = "--eal",
+		.cpus = cfg->cpus,
+		.n_cpus = cfg->n_cpus,
+	};
 	struct dp_eal_params ep = {
 		.n_workers = 1,		/* EAL needs one; it idles: the fleet threads register */
 		.memory_mb = cfg->memory_mb ? cfg->memory_mb : DP_EAL_MEMORY_MB_DEFAULT,
@@ -975,21 +847,12 @@ static int start_eal(const struct transport_dpdk_config *cfg, char *err, size_t 
 		.log_level = RTE_LOG_ERR,
 		.log = eal_log,
 		.hugepages = cfg->hugepages,
+		.opts = &opts,
 	};
 	sigset_t all, old;
-	cpu_set_t set;
 	char why[256];
 	int ret;
 
-	/* dp_eal_init() spreads its lcores over the CPUs we may use: the core list's. */
-	if (cfg->n_cpus) {
-		CPU_ZERO(&set);
-		for (unsigned i = 0; i < cfg->n_cpus; i++)
-			CPU_SET(cfg->cpus[i], &set);
-		if (sched_setaffinity(0, sizeof(set), &set))
-			return failf(err, errlen, -errno, "--eal: -l: cannot run on those CPUs: %s",
-				     strerror(errno));
-	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = dp_eal_init(&ep, why, sizeof(why));
@@ -1044,7 +907,7 @@ int transport_dpdk_port_create(struct transport_dpdk_port **out,
 	if (ret)
 		goto err_eal;
 	p->info.pool_size = n;
-	ret = port_setup(p, err, errlen);
+	ret = open_port(p, err, errlen);
 	if (!ret)
 		ret = make_rings(p, err, errlen);
 	if (!ret)
@@ -1078,16 +941,8 @@ static uint64_t drain(struct transport_dpdk_port *p)
 			rte_pktmbuf_free_bulk(m, r);
 			n += r;
 		}
-		for (unsigned round = 0; p->started && round < DRAIN_ROUNDS; round++) {
-			uint16_t k = rte_eth_rx_burst(p->port_id, (uint16_t)i, m, BURST);
-
-			if (!k)
-				break;
-			rte_pktmbuf_free_bulk(m, k);
-			n += k;
-		}
 	}
-	return n;
+	return n + dp_port_drain(&p->port);
 }
 
 void transport_dpdk_port_drain(struct transport_dpdk_port *p)
@@ -1097,12 +952,12 @@ void transport_dpdk_port_drain(struct transport_dpdk_port *p)
 
 void transport_dpdk_port_info(const struct transport_dpdk_port *p, struct transport_dpdk_info *out)
 {
-	struct rte_eth_stats st;
+	struct dp_port_stats st;
 
 	*out = p->info;
 	if (p->pool)
 		out->in_use = p->pool->size - rte_mempool_avail_count(p->pool);
-	if (p->configured && !rte_eth_stats_get(p->port_id, &st)) {
+	if (!dp_port_stats(&p->port, &st)) {
 		out->imissed = st.imissed;
 		out->ierrors = st.ierrors;
 		out->oerrors = st.oerrors;
@@ -1135,18 +990,16 @@ unsigned transport_dpdk_port_destroy(struct transport_dpdk_port *p,
 	 * CHANNEL_CLOSEs) may still wait on a shared ring, and a memif disconnect
 	 * discards them; meanwhile what arrives is freed as stale.
 	 */
-	for (uint64_t end = mono_ns() + LINGER_MS * 1000000ull; p->started && mono_ns() < end;) {
+	for (uint64_t end = mono_ns() + LINGER_MS * 1000000ull;
+	     p->port.started && mono_ns() < end;) {
 		p->info.stale += drain(p);
 		usleep(1000);
 	}
 	p->info.stale += drain(p);
 	if (final)
 		transport_dpdk_port_info(p, final);
-	if (p->started)
-		rte_eth_dev_stop(p->port_id);
 	/* Closing releases the queues and whatever mbufs a device keeps in them. */
-	if (p->configured)
-		rte_eth_dev_close(p->port_id);
+	dp_port_close(&p->port);
 	for (unsigned i = 0; i < p->threads; i++)
 		rte_ring_free(p->ring[i]);
 	missing = dp_eal_pool_free(p->pool);

@@ -101,7 +101,7 @@ struct transport_dpdk_info {
 	uint64_t tx_unsent;		/* frames the device did not take: freed */
 	uint64_t neigh_copies;		/* ARP/ND answers copied to other threads */
 	uint64_t stale;			/* frames left on a ring or queue between runs: freed */
-	uint64_t imissed, ierrors, oerrors, rx_nombuf;	/* rte_eth_stats */
+	uint64_t imissed, ierrors, oerrors, rx_nombuf;	/* the device's (dp_port_stats) */
 };
 
 /*

@@ -1,8 +1,9 @@
 /*
  * test_ethdev.c — the DPDK ethdev backend (dataplane/ethdev.h) with its real
- * worker threads, on a net_ring port whose rings the test holds: a frame
- * enqueued on RX ring i arrives on the port's RX queue i (worker i's), and
- * what worker i transmits lands on TX ring i.
+ * worker threads, and the port bring-up under it (dataplane/port.h, suite
+ * port, driven from the test's thread), on a net_ring port whose rings the
+ * test holds: a frame enqueued on RX ring i arrives on the port's RX queue i
+ * (worker i's), and what worker i transmits lands on TX ring i.
  *
  *   test ─▶ rx ring 0 ─▶ RX queue 0 ─▶ worker 0 ─▶ TX queue 0 ─▶ tx ring 0 ─▶ test
  *        ─▶ rx ring 1 ─▶ RX queue 1 ─▶ worker 1 ─▶ TX queue 1 ─▶ tx ring 1 ─▶
@@ -40,6 +41,7 @@
 #include "dataplane/eal.h"
 #include "dataplane/ethdev.h"
 #include "dataplane/nd.h"
+#include "dataplane/port.h"
 #include "relay/pkt.h"
 #include "relay/relay.h"
 #include "relay/stats.h"
@@ -562,4 +564,125 @@ Test(ethdev, stop_returns_every_mbuf)
 		      rte_mempool_in_use_count(pool));
 	/* ...and dp_ethdev_destroy() drains them (finish() checks the pool). */
 	finish();
+}
+
+/* ---- dataplane/port.h on its own --------------------------------------------- */
+
+TestSuite(port, .init = up, .fini = down, .timeout = 60);
+
+static struct dp_port_params port_params(const char *name, unsigned queues)
+{
+	return (struct dp_port_params){
+		.name = name, .queues = queues, .queue_users = "fleet threads", .pool = pool,
+	};
+}
+
+/* The port and the test's rings: every frame freed, every mbuf back. */
+static void port_done(struct dp_port *p)
+{
+	dp_port_close(p);
+	cr_assert_not(p->configured || p->started, "closed");
+	for (unsigned i = 0; i < WORKERS; i++) {
+		drain_ring(txr[i]);
+		cr_assert_eq(rte_ring_count(rxr[i]), 0, "RX ring %u drained by the close", i);
+	}
+	cr_assert_eq(rte_mempool_in_use_count(pool), 0, "%u mbufs not back in the pool",
+		     rte_mempool_in_use_count(pool));
+}
+
+/* With no name, the one port there is; each queue pair carries its own frames. */
+Test(port, opens_the_only_port_with_a_queue_pair_each)
+{
+	struct dp_port_params pp = port_params(NULL, WORKERS);
+	struct dp_port p;
+	struct dp_port_stats st;
+	struct rte_mbuf *m[4];
+	struct frame f;
+	char err[256] = "";
+
+	cr_assert_eq(dp_port_open(&p, &pp, err, sizeof(err)), 0, "%s", err);
+	cr_assert(p.configured && p.started);
+	cr_assert_str_eq(p.info.name, port_name);
+	cr_assert_str_eq(p.info.driver, "net_ring");
+	cr_assert_eq(p.info.queues, WORKERS);
+	cr_assert_eq(p.info.mtu, 1500, "the default MTU");
+	cr_assert(rte_is_valid_assigned_ether_addr(&p.info.mac), "a MAC even without one");
+	cr_assert_eq(p.info.rss_hf, 0, "net_ring has no RSS: none is programmed");
+	cr_assert_eq(dp_port_wait_link(&p, WAIT_MS), 0, "net_ring's link is up once started");
+	cr_assert(p.info.link_up);
+	our_mac = p.info.mac;
+
+	for (unsigned q = 0; q < WORKERS; q++) {
+		put_echo(&f, 1, (uint16_t)q);
+		inject(q, &f);
+		cr_assert_eq(dp_port_rx(&p, (uint16_t)(1 - q), m, 4), 0, "not on the other queue");
+		cr_assert_eq(dp_port_rx(&p, (uint16_t)q, m, 4), 1, "queue %u", q);
+		cr_assert_eq(rte_pktmbuf_data_len(m[0]), f.len);
+		cr_assert_eq(dp_port_tx(&p, (uint16_t)q, m, 1), 1, "the device takes it");
+		cr_assert_eq(rte_ring_count(txr[q]), 1, "TX queue %u is TX ring %u", q, q);
+		cr_assert_eq(rte_ring_count(txr[1 - q]), 0);
+		drain_ring(txr[q]);
+	}
+	cr_assert_eq(dp_port_stats(&p, &st), 0);
+	cr_assert_eq(st.ipackets, WORKERS);
+	cr_assert_eq(st.opackets, WORKERS);
+
+	/* Frames nobody took: drained on request, and by the close. */
+	inject(0, &f);
+	inject(1, &f);
+	cr_assert_eq(dp_port_drain(&p), 2);
+	inject(1, &f);
+	port_done(&p);
+	cr_assert_eq(dp_port_stats(&p, &st), -ENODEV, "a closed port has no counters");
+}
+
+/* What the device cannot do is refused with the reason, and nothing is left open. */
+Test(port, refuses_what_the_device_cannot_do)
+{
+	char small_name[RTE_MEMPOOL_NAMESIZE] = "t_small";
+	struct rte_mempool *small = rte_pktmbuf_pool_create(small_name, 63, 0, PKT_PRIV_SIZE,
+							    RTE_PKTMBUF_HEADROOM + 1024,
+							    SOCKET_ID_ANY);
+	struct {
+		const char *name;
+		struct dp_port_params pp;
+		int want;
+		const char *says;
+	} cases[] = {
+		{ "no such name", port_params("net_ring_nope", 1), -ENODEV,
+		  "no such Ethernet device (EAL has: net_ring_t0)" },
+		{ "more queues than rings", port_params(NULL, WORKERS + 1), -EINVAL,
+		  "3 fleet threads need 3 RX and TX queues, the device has 2 RX and 2 TX" },
+		{ "MTU above the mbufs", port_params(NULL, 1), -EINVAL,
+		  "MTU 1500 needs mbufs with 1514 bytes of data room, the pool has 1024" },
+		{ "no queues", port_params(NULL, 0), -EINVAL, "invalid parameters" },
+	};
+
+	cr_assert_not_null(small);
+	cases[2].pp.pool = small;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dp_port p;
+		char err[256] = "";
+
+		cr_assert_eq(dp_port_open(&p, &cases[i].pp, err, sizeof(err)), cases[i].want,
+			     "%s: %s", cases[i].name, err);
+		cr_assert(strstr(err, cases[i].says), "%s: '%s' not in '%s'", cases[i].name,
+			  cases[i].says, err);
+		cr_assert_not(p.configured || p.started, "%s: left open", cases[i].name);
+	}
+	rte_mempool_free(small);
+
+	/* With a second port, "the one port" is ambiguous; by name it is not. */
+	{
+		struct dp_port_params any = port_params(NULL, 1), named = port_params(port_name, 1);
+		struct dp_port p;
+		char err[256] = "";
+
+		ring_port();
+		cr_assert_eq(dp_port_open(&p, &any, err, sizeof(err)), -ENODEV);
+		cr_assert(strstr(err, "2 Ethernet ports (net_ring_t0, net_ring_t1)"), "%s", err);
+		cr_assert_eq(dp_port_open(&p, &named, err, sizeof(err)), 0, "%s", err);
+		cr_assert_str_eq(p.info.name, "net_ring_t1");
+		port_done(&p);
+	}
 }

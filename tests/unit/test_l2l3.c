@@ -1,6 +1,8 @@
 /*
  * test_l2l3.c — the DPDK port's Ethernet/IP/UDP layer (dataplane/l2l3.h and
- * the arp, nd, icmp, neigh modules under it), fed hand-built frames in mbufs.
+ * the arp, nd, icmp, neigh modules under it), fed hand-built frames in mbufs:
+ * RX classification, ARP/ND/ICMP answers, TX encapsulation, the neighbour
+ * cache, resolving a next hop without a packet, port-range listeners.
  *
  * Each test runs in its own process (Criterion forks) with its own EAL:
  * --no-huge -m 64 --no-pci --no-shconf --no-telemetry and a per-process
@@ -646,6 +648,8 @@ Test(l2l3, rx_udp_table)
 		cr_assert_arr_eq(meta->peer.addr, c->family == 4 ? IP4_B : IP6_B, 16,
 				 "%s: peer address", c->name);
 		cr_assert_eq(meta->listener, c->listener, "%s: listener", c->name);
+		cr_assert_eq(meta->local_port, c->listener == 2 ? 443 : PORT_A, "%s: local port",
+			     c->name);
 		cr_assert_eq(meta->handoff, 0);
 		cr_assert_eq(meta->aux, 0);
 		rte_pktmbuf_free(hop[0]);
@@ -1856,4 +1860,307 @@ Test(l2l3, drop_reasons_have_names)
 			cr_assert_str_neq(name, dp_l2stats_drop_name(s), "duplicate name");
 	}
 	cr_assert_str_eq(dp_l2stats_drop_name(DP_L2STATS_DROP_MAX), "?");
+}
+
+/* ---- resolving a next hop without a packet (dp_l2l3_resolve) ----------- */
+
+/*
+ * An unknown neighbour is asked for at once, then at most once a second
+ * however often the caller asks; the answer makes it known; nothing is queued
+ * and no hop packet is counted meanwhile.
+ */
+Test(l2l3, resolve_solicits_at_once_then_once_a_second_until_answered)
+{
+	struct dp_l2l3 *a = port_a();
+	struct rte_mbuf *slots[TXV_CAP];
+	struct dp_txv tx;
+	struct dp_neigh_info info;
+	uint8_t key[16] = { 10, 0, 0, 2 }, group[16], body[32];
+	struct rte_ether_addr group_mac;
+	const struct rte_ipv6_hdr *ip;
+	struct frame f;
+	unsigned n;
+
+	dp_txv_init(&tx, slots, TXV_CAP);
+	cr_assert_eq(dp_l2l3_resolve(a, PKT_AF_INET, IP4_B, &tx, T0), -EAGAIN);
+	cr_assert_eq(tx.n, 1, "one ARP request at once");
+	check_arp_request(tx.m[0], &BCAST, IP4_B);
+	cr_assert(dp_neigh_lookup(dp_l2l3_neigh(a), PKT_AF_INET, key, &info));
+	cr_assert_eq(info.state, DP_NEIGH_INCOMPLETE);
+	cr_assert_eq(info.queued, 0, "no packet behind it");
+	for (unsigned i = 1; i < 10; i++)
+		cr_assert_eq(dp_l2l3_resolve(a, PKT_AF_INET, IP4_B, &tx, T0 + i * NS / 10),
+			     -EAGAIN);
+	cr_assert_eq(tx.n, 1, "asked again and again within the second: still one request");
+	cr_assert_eq(dp_l2l3_resolve(a, PKT_AF_INET, IP4_B, &tx, T0 + NS), -EAGAIN);
+	cr_assert_eq(tx.n, 2, "a second later, a second request");
+	check_arp_request(tx.m[1], &BCAST, IP4_B);
+	free_all(tx.m, tx.n);
+
+	/* B answers: known, and asking costs nothing more. */
+	dp_txv_init(&tx, slots, TXV_CAP);
+	arp_frame(&f, &MAC_A, RTE_ARP_OP_REPLY, &MAC_B, IP4_B, &MAC_A, IP4_A);
+	cr_assert_eq(feed(a, &f, &tx, T0 + NS + 1), 0, "nothing was waiting");
+	cr_assert_eq(dp_l2l3_resolve(a, PKT_AF_INET, IP4_B, &tx, T0 + 5 * NS), 0);
+	cr_assert_eq(tx.n, 0);
+	check_neigh(a, PKT_AF_INET, IP4_B, DP_NEIGH_REACHABLE, &MAC_B);
+	cr_assert_eq(dp_l2l3_stats(a)->arp_requests_out, 2);
+
+	/* IPv6: a neighbour solicitation to B's solicited-node group, then its advert. */
+	solicited_node(IP6_B, group);
+	mcast_mac(group, &group_mac);
+	cr_assert_eq(dp_l2l3_resolve(a, PKT_AF_INET6, IP6_B, &tx, T0 + 5 * NS), -EAGAIN);
+	cr_assert_eq(tx.n, 1);
+	cr_assert(rte_is_same_ether_addr(dst_mac(tx.m[0]), &group_mac));
+	ip = rte_pktmbuf_mtod_offset(tx.m[0], const struct rte_ipv6_hdr *, ETH);
+	cr_assert_arr_eq(ip->dst_addr, group, 16);
+	cr_assert_eq(((const uint8_t *)(ip + 1))[0], 135, "a neighbour solicitation");
+	cr_assert_arr_eq((const uint8_t *)(ip + 1) + 8, IP6_B, 16, "for B");
+	free_all(tx.m, tx.n);
+	dp_txv_init(&tx, slots, TXV_CAP);
+	n = na_body(body, IP6_B, 0x60, &MAC_B);
+	icmp6_frame(&f, &MAC_A, &MAC_B, IP6_B, IP6_A, 255, body, n);
+	cr_assert_eq(feed(a, &f, &tx, T0 + 5 * NS + 1), 0);
+	cr_assert_eq(dp_l2l3_resolve(a, PKT_AF_INET6, IP6_B, &tx, T0 + 5 * NS + 2), 0);
+	cr_assert_eq(tx.n, 0);
+	cr_assert_eq(dp_l2l3_stats(a)->nd_solicits_out, 1);
+	check_accounting(a, 0);
+	cr_assert_eq(dp_l2l3_stats(a)->tx_packets, 0, "no hop packet was involved");
+	done(a, NULL);
+}
+
+/* Where the answer must come from, and what cannot be resolved at all. */
+Test(l2l3, resolve_asks_for_the_next_hop_or_says_why_not)
+{
+	struct dp_iface no_gw = iface_a();
+	struct dp_l2l3 *a = port_a(), *b;
+	static const uint8_t BCAST4[16] = { 255, 255, 255, 255 }, LOOP4[16] = { 127, 0, 0, 1 };
+	static const struct {
+		const char *name;
+		bool gateways;
+		uint8_t family;
+		const uint8_t *dst;
+		int want;
+		const uint8_t *asks;	/* the address the ARP request / NS is for */
+	} cases[] = {
+		{ "on-link v4", true, PKT_AF_INET, IP4_C, -EAGAIN, IP4_C },
+		{ "off-link v4: the gateway", true, PKT_AF_INET, IP4_FAR, -EAGAIN, IP4_GW },
+		{ "off-link v6: the gateway", true, PKT_AF_INET6, IP6_FAR, -EAGAIN, IP6_GW },
+		{ "off-link v4, no gateway", false, PKT_AF_INET, IP4_FAR, -ENETUNREACH, NULL },
+		{ "off-link v6, no gateway", false, PKT_AF_INET6, IP6_FAR, -ENETUNREACH, NULL },
+		{ "broadcast", true, PKT_AF_INET, BCAST4, -EINVAL, NULL },
+		{ "loopback", true, PKT_AF_INET, LOOP4, -EINVAL, NULL },
+		{ "all-nodes", true, PKT_AF_INET6, IP6_ALL_NODES, -EINVAL, NULL },
+		{ "no such family", true, 5, IP4_C, -EINVAL, NULL },
+	};
+
+	memset(no_gw.gateway4, 0, 4);
+	memset(no_gw.gateway6, 0, 16);
+	b = make_port(&no_gw, 0);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dp_l2l3 *l2 = cases[i].gateways ? a : b;
+		struct rte_mbuf *slots[TXV_CAP];
+		struct dp_txv tx;
+
+		dp_txv_init(&tx, slots, TXV_CAP);
+		cr_assert_eq(dp_l2l3_resolve(l2, cases[i].family, cases[i].dst, &tx, T0),
+			     cases[i].want, "%s", cases[i].name);
+		cr_assert_eq(tx.n, cases[i].asks ? 1u : 0u, "%s: solicitations", cases[i].name);
+		if (cases[i].asks) {
+			cr_assert(has_neigh(l2, cases[i].family, cases[i].asks), "%s: no entry for "
+				  "the next hop", cases[i].name);
+			if (cases[i].family == PKT_AF_INET)
+				check_arp_request(tx.m[0], &BCAST, cases[i].asks);
+		}
+		free_all(tx.m, tx.n);
+	}
+	done(a, b);
+}
+
+/*
+ * An entry made by resolving lives while the caller keeps asking, and goes
+ * DP_NEIGH_QUEUE_NS after the last time nobody answered (as one with packets).
+ */
+Test(l2l3, resolve_entry_expires_when_nobody_asks_any_more)
+{
+	struct dp_l2l3 *a = port_a();
+	struct rte_mbuf *slots[TXV_CAP];
+	struct dp_txv tx;
+
+	dp_txv_init(&tx, slots, TXV_CAP);
+	for (unsigned s = 0; s < 6; s++) {
+		cr_assert_eq(dp_l2l3_resolve(a, PKT_AF_INET, IP4_B, &tx, T0 + s * NS), -EAGAIN);
+		dp_l2l3_tick(a, &tx, T0 + s * NS + NS / 2);
+		cr_assert(has_neigh(a, PKT_AF_INET, IP4_B), "second %u: still asked for", s);
+	}
+	cr_assert_eq(tx.n, 6, "one request a second, none from the ticks (nothing waits)");
+	dp_l2l3_tick(a, &tx, T0 + 5 * NS + DP_NEIGH_QUEUE_NS);
+	cr_assert_not(has_neigh(a, PKT_AF_INET, IP4_B), "freed once nobody asks");
+	free_all(tx.m, tx.n);
+	check_accounting(a, 0);
+	done(a, NULL);
+}
+
+/* ---- port-range listeners ------------------------------------------------ */
+
+enum { RANGE_LO = 2000, RANGE_HI = 2999 };
+
+/*
+ * Port A with ranges: 10.0.0.1:2000-2999 (listener 3) and
+ * [2001:db8::1]:2000-2999 (listener 4), beside the single ports of iface_a().
+ */
+static struct dp_iface iface_ranges(void)
+{
+	struct dp_iface ifc = iface_a();
+
+	ifc.listeners[3] = paddr(PKT_AF_INET, IP4_A, RANGE_LO);
+	ifc.listener_port_hi[3] = RANGE_HI;
+	ifc.listeners[4] = paddr(PKT_AF_INET6, IP6_A, RANGE_LO);
+	ifc.listener_port_hi[4] = RANGE_HI;
+	ifc.n_listeners = 5;
+	return ifc;
+}
+
+/* A frame to any port of a range reaches the range's listener, and says which port. */
+Test(l2l3, range_listener_receives_on_every_port_of_its_range)
+{
+	struct dp_iface ifc = iface_ranges();
+	struct dp_l2l3 *l2 = make_port(&ifc, 0);
+	static const struct {
+		uint8_t family;
+		uint16_t port;
+		int listener;		/* -1: no_listener */
+	} cases[] = {
+		{ 4, RANGE_LO, 3 }, { 4, RANGE_LO + 1, 3 }, { 4, 2500, 3 }, { 4, RANGE_HI, 3 },
+		{ 4, RANGE_LO - 1, -1 }, { 4, RANGE_HI + 1, -1 }, { 4, 1, -1 }, { 4, 65535, -1 },
+		{ 4, PORT_A, 0 }, { 4, 443, 2 },
+		{ 6, RANGE_LO, 4 }, { 6, RANGE_HI, 4 }, { 6, RANGE_HI + 1, -1 }, { 6, PORT_A, 1 },
+		{ 6, 443, -1 },
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rte_mbuf *hop[1], *slots[TXV_CAP], *m;
+		struct dp_txv tx;
+		struct frame f;
+		unsigned n;
+
+		if (cases[i].family == 4) {
+			udp4_base(&f, PAYLOAD);
+			udp4_of(&f)->dst_port = rte_cpu_to_be_16(cases[i].port);
+			fix_udp4(&f);
+		} else {
+			udp6_base(&f, PAYLOAD);
+			udp6_of(&f)->dst_port = rte_cpu_to_be_16(cases[i].port);
+			fix_udp6(&f);
+		}
+		m = to_mbuf(f.b, f.len, 0);
+		dp_txv_init(&tx, slots, TXV_CAP);
+		n = dp_l2l3_rx(l2, &m, 1, hop, &tx, T0);
+		if (cases[i].listener < 0) {
+			cr_assert_eq(n, 0, "v%u port %u: delivered", cases[i].family,
+				     cases[i].port);
+			continue;
+		}
+		cr_assert_eq(n, 1, "v%u port %u: dropped", cases[i].family, cases[i].port);
+		cr_assert_eq(pkt_meta(hop[0])->listener, cases[i].listener, "v%u port %u",
+			     cases[i].family, cases[i].port);
+		cr_assert_eq(pkt_meta(hop[0])->local_port, cases[i].port);
+		rte_pktmbuf_free(hop[0]);
+	}
+	cr_assert_eq(dp_l2l3_stats(l2)->rx_dropped[DP_L2STATS_NO_LISTENER], 6);
+	check_accounting(l2, 0);
+	done(l2, NULL);
+}
+
+/*
+ * A range listener sends from the port pkt_meta.local_port names, which must
+ * be its own; a single-port listener sends from its port whatever
+ * local_port holds (the core reuses received mbufs for other listeners).
+ * The peer parses each frame back, checksums included.
+ */
+Test(l2l3, range_listener_sends_from_the_port_asked_for)
+{
+	struct dp_iface ia = iface_ranges(), ib = iface_b();
+	struct dp_l2l3 *a = make_port(&ia, 0), *b = make_port(&ib, 0);
+	static const struct {
+		uint8_t family;
+		uint16_t listener, local_port;
+		uint16_t want;		/* 0: dropped as tx_bad_meta */
+	} cases[] = {
+		{ PKT_AF_INET, 3, RANGE_LO, RANGE_LO },
+		{ PKT_AF_INET, 3, 2345, 2345 },
+		{ PKT_AF_INET, 3, RANGE_HI, RANGE_HI },
+		{ PKT_AF_INET6, 4, 2777, 2777 },
+		{ PKT_AF_INET, 3, 0, 0 },
+		{ PKT_AF_INET, 3, RANGE_LO - 1, 0 },
+		{ PKT_AF_INET6, 4, RANGE_HI + 1, 0 },
+		{ PKT_AF_INET, 0, 2345, PORT_A },
+		{ PKT_AF_INET, 2, 0, 443 },
+		{ PKT_AF_INET6, 1, 0xa5a5, PORT_A },
+	};
+
+	a_learns_b(a, T0);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool v4 = cases[i].family == PKT_AF_INET;
+		struct pkt_addr peer = paddr(cases[i].family, v4 ? IP4_B : IP6_B, PORT_B);
+		struct rte_mbuf *m = hop_packet(PAYLOAD, (uint8_t)i, peer, cases[i].listener);
+		struct rte_mbuf *slots[TXV_CAP], *hop[1];
+		uint64_t bad = dp_l2l3_stats(a)->tx_dropped[DP_L2STATS_TX_BAD_META];
+		struct dp_txv tx;
+
+		pkt_meta(m)->local_port = cases[i].local_port;
+		dp_txv_init(&tx, slots, TXV_CAP);
+		dp_l2l3_tx(a, &m, 1, &tx, T0 + NS);
+		if (!cases[i].want) {
+			cr_assert_eq(tx.n, 0, "case %u: sent", i);
+			cr_assert_eq(dp_l2l3_stats(a)->tx_dropped[DP_L2STATS_TX_BAD_META], bad + 1);
+			continue;
+		}
+		cr_assert_eq(tx.n, 1, "case %u: not sent", i);
+		m = tx.m[0];
+		over_the_wire(m);
+		cr_assert_eq(dp_l2l3_rx(b, &m, 1, hop, &tx, T0 + NS), 1, "case %u: B accepts", i);
+		cr_assert_eq(pkt_meta(hop[0])->peer.port, cases[i].want, "case %u", i);
+		cr_assert_arr_eq(pkt_meta(hop[0])->peer.addr, v4 ? IP4_A : IP6_A, 16);
+		rte_pktmbuf_free(hop[0]);
+	}
+	check_accounting(a, 0);
+	done(a, b);
+}
+
+/* Listeners on one address may not share a port, ranges included; a bad range is one port. */
+Test(l2l3, range_listeners_must_not_overlap)
+{
+	static const struct {
+		const char *name;
+		uint8_t family;
+		const uint8_t *addr;
+		uint16_t lo, hi;
+		bool ok;
+	} cases[] = {
+		{ "disjoint range", PKT_AF_INET, IP4_A, 3000, 3999, true },
+		{ "same range, other family", PKT_AF_INET6, IP6_A, 500, 600, true },
+		{ "hi below lo: the one port", PKT_AF_INET, IP4_A, 3000, 100, true },
+		{ "touching the range's low end", PKT_AF_INET, IP4_A, 1000, RANGE_LO, false },
+		{ "touching the range's high end", PKT_AF_INET, IP4_A, RANGE_HI, 4000, false },
+		{ "inside the range", PKT_AF_INET, IP4_A, 2100, 2200, false },
+		{ "one port of the range", PKT_AF_INET, IP4_A, 2500, 0, false },
+		{ "around a single listener", PKT_AF_INET, IP4_A, 400, 500, false },
+		{ "around a single v6 listener", PKT_AF_INET6, IP6_A, 51000, 52000, false },
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dp_iface ifc = iface_a();
+		const char *why = NULL;
+
+		/* 10.0.0.1:2000-2999 on top of iface_a()'s :51820 (both) and 10.0.0.1:443. */
+		ifc.listeners[3] = paddr(PKT_AF_INET, IP4_A, RANGE_LO);
+		ifc.listener_port_hi[3] = RANGE_HI;
+		ifc.listeners[4] = paddr(cases[i].family, cases[i].addr, cases[i].lo);
+		ifc.listener_port_hi[4] = cases[i].hi;
+		ifc.n_listeners = 5;
+		cr_assert_eq(dp_iface_check(&ifc, &why), cases[i].ok ? 0 : -EINVAL, "%s: %s",
+			     cases[i].name, why ? why : "accepted");
+	}
+	done(NULL, NULL);
 }

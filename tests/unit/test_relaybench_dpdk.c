@@ -1,9 +1,9 @@
 /*
  * test_relaybench_dpdk.c — the pure parts of relaybench's DPDK transport:
- * flow ports per thread and address (bench/relaybench/flowport.h), the
- * classification of received frames that decides which thread owns one, the
- * port rewrite that must keep a UDP checksum exactly as valid as it was, and
- * the command line of --transport dpdk (bench/relaybench/opts.h).
+ * flow ports per thread and address (bench/relaybench/flowport.h), the port
+ * range each address listens on, the classification of received frames that
+ * decides which thread owns one, and the command line of --transport dpdk
+ * (bench/relaybench/opts.h).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -102,7 +102,7 @@ Test(flowport, ports_of_no_flow_have_no_owner)
 		unsigned threads, bind;
 		uint16_t port;
 	} cases[] = {
-		{ 1, 0, FLOWPORT_LISTEN },	/* the layer's listener port */
+		{ 1, 0, FLOWPORT_FIRST - 1 },	/* just below the range */
 		{ 1, 0, 53 },
 		{ 1, 1, 2000 },			/* address index beyond --bind */
 		{ 5, 0, 65534 },		/* past the last whole block */
@@ -119,6 +119,35 @@ Test(flowport, ports_of_no_flow_have_no_owner)
 	}
 }
 
+/*
+ * The range each address listens on is exactly the ports of some thread's
+ * flows: its first and last port have owners, the ports around it none.
+ */
+Test(flowport, listener_range_covers_every_flow_and_nothing_else)
+{
+	static const unsigned threads[] = { 1, 2, 5, 7, 64 };
+
+	for (size_t c = 0; c < sizeof(threads) / sizeof(threads[0]); c++) {
+		struct flowport_plan p;
+		uint16_t hi, port;
+		unsigned b, t;
+		uint32_t f;
+
+		cr_assert_eq(flowport_plan_init(&p, threads[c], 2), 0);
+		hi = flowport_port_hi(&p);
+		cr_expect(flowport_owner(&p, 1, FLOWPORT_FIRST, &t, &f) && t == 0,
+			  "%u threads: the first port", threads[c]);
+		cr_expect(flowport_owner(&p, 1, hi, &t, &f) && t == threads[c] - 1,
+			  "%u threads: the last port %u", threads[c], hi);
+		cr_expect(hi == FLOWPORT_LAST || !flowport_owner(&p, 0, (uint16_t)(hi + 1), &t, &f),
+			  "%u threads: %u is nobody's", threads[c], hi + 1);
+		/* The last flow of the last thread sends from the last port. */
+		cr_assert_eq(flowport_local(&p, threads[c] - 1, flowport_capacity(&p) - 1, &b,
+					    &port), 0);
+		cr_expect_eq(port, hi, "%u threads", threads[c]);
+	}
+}
+
 /* --- frames ------------------------------------------------------------------------ */
 
 enum { FRAME_MAX = 256 };
@@ -132,50 +161,6 @@ static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += get16(p + i);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-/* The one's-complement sum of a UDP datagram and its pseudo-header: 0xffff when valid. */
-static uint16_t udp_verify(const struct frame *f, const struct flowport_frame *ff)
-{
-	size_t alen = ff->family == 4 ? 4 : 16, ulen = f->len - ff->l4_off;
-	uint32_t s = 0;
-
-	s = sum16(f->b + ff->src_off, alen, s);
-	s = sum16(f->b + ff->dst_off, alen, s);
-	s += 17 + (uint32_t)ulen;
-	s = sum16(f->b + ff->l4_off, ulen, s);
-	return fold(s);
-}
-
-/* The UDP checksum a sender puts in (before any rewrite). */
-static void udp_fill(struct frame *f, const struct flowport_frame *ff)
-{
-	uint16_t c;
-
-	put16(f->b + ff->l4_off + 6, 0);
-	c = (uint16_t)~udp_verify(f, ff);
-	put16(f->b + ff->l4_off + 6, c ? c : 0xffff);
 }
 
 /* Ethernet + IPv4 (@opt_words of options) + UDP with @payload bytes. */
@@ -312,91 +297,6 @@ Test(flowport, peek_finds_the_udp_fields)
 	cr_expect_eq(ff.dst_port, 65535);
 	cr_expect_eq(f.b[ff.dst_off + 15], 2);
 	cr_expect_eq(f.b[ff.src_off + 15], 1);
-}
-
-/* A rewritten port keeps a valid checksum valid, in both families and both directions. */
-Test(flowport, set_port_keeps_the_checksum_valid)
-{
-	static const uint16_t ports[] = { 1, 1023, 1024, 2000, 40000, 65535 };
-
-	for (unsigned fam = 4; fam <= 6; fam += 2) {
-		for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
-			for (int dst = 0; dst < 2; dst++) {
-				struct frame f;
-				struct flowport_frame ff;
-
-				if (fam == 4)
-					ipv4_udp(&f, 1, 51820, 3000, 33);
-				else
-					ipv6_udp(&f, 51820, 3000, 33);
-				cr_assert_eq(flowport_peek(f.b, f.len, &ff), FLOWPORT_UDP);
-				udp_fill(&f, &ff);
-				cr_assert_eq(udp_verify(&f, &ff), 0xffff);
-				flowport_set_port(f.b, &ff, dst, ports[i], true);
-				cr_expect_eq(get16(f.b + ff.l4_off + (dst ? 2 : 0)), ports[i]);
-				cr_expect_eq(udp_verify(&f, &ff), 0xffff, "IPv%u %s port %u", fam,
-					     dst ? "dst" : "src", ports[i]);
-				cr_expect_neq(get16(f.b + ff.l4_off + 6), 0);
-			}
-		}
-	}
-}
-
-Test(flowport, set_port_keeps_a_bad_checksum_bad)
-{
-	struct frame f;
-	struct flowport_frame ff;
-
-	ipv4_udp(&f, 0, 51820, 3000, 20);
-	cr_assert_eq(flowport_peek(f.b, f.len, &ff), FLOWPORT_UDP);
-	udp_fill(&f, &ff);
-	f.b[f.len - 1] ^= 0x40;		/* corrupted on the way */
-	cr_assert_neq(udp_verify(&f, &ff), 0xffff);
-	flowport_set_port(f.b, &ff, true, FLOWPORT_LISTEN, true);
-	cr_expect_neq(udp_verify(&f, &ff), 0xffff);
-}
-
-Test(flowport, set_port_leaves_no_checksum_and_offloaded_sums_alone)
-{
-	struct frame f;
-	struct flowport_frame ff;
-
-	/* IPv4 without a checksum (RFC 768): still none. */
-	ipv4_udp(&f, 0, 51820, 3000, 20);
-	cr_assert_eq(flowport_peek(f.b, f.len, &ff), FLOWPORT_UDP);
-	flowport_set_port(f.b, &ff, true, 4000, true);
-	cr_expect_eq(get16(f.b + ff.l4_off + 6), 0);
-	cr_expect_eq(get16(f.b + ff.l4_off + 2), 4000);
-	/* The pseudo-header sum a NIC offload expects covers no port. */
-	put16(f.b + ff.l4_off + 6, 0x1234);
-	flowport_set_port(f.b, &ff, false, 5000, false);
-	cr_expect_eq(get16(f.b + ff.l4_off + 6), 0x1234);
-	cr_expect_eq(get16(f.b + ff.l4_off), 5000);
-}
-
-/* When the updated sum comes out as 0 it is sent as 0xffff, never as "no checksum". */
-Test(flowport, set_port_never_writes_a_zero_checksum)
-{
-	bool met = false;
-
-	for (uint32_t port = 1; port <= 65535 && !met; port++) {
-		struct frame f;
-		struct flowport_frame ff;
-		uint16_t before;
-
-		ipv4_udp(&f, 0, 51820, 3000, 20);
-		flowport_peek(f.b, f.len, &ff);
-		udp_fill(&f, &ff);
-		before = get16(f.b + ff.l4_off + 6);
-		/* The port whose sum lands on 0xffff: ~(~HC + ~m + m') == 0. */
-		if (fold((uint32_t)(uint16_t)~before + (uint16_t)~3000u + port) != 0xffff)
-			continue;
-		met = true;
-		flowport_set_port(f.b, &ff, true, (uint16_t)port, true);
-		cr_expect_eq(get16(f.b + ff.l4_off + 6), 0xffff);
-		cr_expect_eq(udp_verify(&f, &ff), 0xffff);
-	}
-	cr_expect(met, "no port makes the sum zero: the case was not exercised");
 }
 
 /* --- the command line --------------------------------------------------------------- */

@@ -6,7 +6,8 @@
  * One iteration, in phases (the shape of DPDK's l3fwd, with relay/worker.h's
  * calls in the middle):
  *
- *   1. clock: the TSC for batching and accounting, CLOCK_MONOTONIC for the core
+ *   1. clock: the TSC, for batching and accounting and (scaled by tsclock.h,
+ *      which reads CLOCK_MONOTONIC once a millisecond) for the core
  *   2. each port: rx burst → copy neighbour answers out → dp_l2l3_rx →
  *      relay_worker_rx (the core's TX function appends to the TX vectors)
  *   3. ARP/ND copies from the other workers → dp_l2l3_rx
@@ -44,14 +45,6 @@ enum {
 	IP6_LEN = sizeof(struct rte_ipv6_hdr),
 	NO_PORT = 0xff,
 };
-
-static uint64_t clock_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- TX ------------------------------------------------------------------ */
 
@@ -331,7 +324,7 @@ static void worker_loop(struct eth_worker *w)
 
 	w->sleep_ns = DP_ETHDEV_SLEEP_MIN_US * 1000ull;
 	while (!atomic_load_explicit(&w->dp->quit, memory_order_relaxed)) {
-		uint64_t t0 = rte_rdtsc(), now = clock_ns();
+		uint64_t t0 = rte_rdtsc(), now = dp_tsclock_ns(&w->clock, t0);
 		unsigned n = 0, work;
 
 		w->now_ns = now;
@@ -374,6 +367,8 @@ int dp_ethdev_loop_main(void *arg)
 	struct eth_worker *w = arg;
 
 	w->next_tick_ns = 0;
+	/* rte_get_tsc_hz() is in range on any host EAL starts on: cannot fail. */
+	dp_tsclock_init(&w->clock, rte_get_tsc_hz(), rte_rdtsc());
 	w->running = true;
 	atomic_store(&w->state, EW_RUNNING);
 

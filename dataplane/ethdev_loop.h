@@ -23,6 +23,7 @@
 #include "dataplane/iface.h"
 #include "dataplane/l2l3.h"
 #include "dataplane/port.h"
+#include "dataplane/tsclock.h"
 #include "dataplane/txv.h"
 
 enum {
@@ -63,6 +64,7 @@ struct eth_worker {
 	atomic_int state;
 	bool running;			/* the TX function accepts packets */
 	uint64_t now_ns;		/* this iteration's clock, for the TX function */
+	struct dp_tsclock clock;	/* now_ns from the TSC */
 	uint64_t next_tick_ns;
 	uint64_t sleep_ns;		/* the next idle sleep */
 	struct dp_ethdev_worker_stats st;

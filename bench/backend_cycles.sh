@@ -25,7 +25,7 @@
 # relaybench's own CPU and its loss. The table gives medians over REPS.
 #
 # The crypto bound of a size is aead_bench's ticks for one seal plus one open of
-# that many bytes (ChaCha20-Poly1305, relaybench's default suite): the least a
+# that many bytes (in the suite relaybench's sessions use, SUITE): the least a
 # relay can spend on a forwarded packet, which it opens from one session and
 # seals for the other. "x % of the crypto bound" = crypto ticks ÷ the relay's
 # busy cycles per packet: the worker's packet rate as a share of the rate it
@@ -39,12 +39,19 @@
 #                relaybench --transport dpdk as the other memif end on CPU 0: no
 #                kernel on the hop path (compare it with socket-1w)
 #   environment: SIZES ("64 256 1400"), GATEWAYS (20), AGENTS (100),
-#                INFLIGHT (16), WARMUP (2), DURATION (8)
+#                INFLIGHT (16), WARMUP (2), DURATION (8), SUITE (chacha, or aes:
+#                every session on AES-256-GCM, and the bound from its row)
 # Needs root (namespaces) and a build with bench/relaybench and bench/aead_bench.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${SIZES:=64 256 1400}" "${GATEWAYS:=20}" "${AGENTS:=100}" "${INFLIGHT:=16}"
-: "${WARMUP:=2}" "${DURATION:=8}"
+: "${WARMUP:=2}" "${DURATION:=8}" "${SUITE:=chacha}"
+case $SUITE in
+chacha) aead_suite=chachapoly aead_name=ChaCha20-Poly1305 ;;
+aes) aead_suite=aesgcm aead_name=AES-256-GCM ;;
+*) echo "backend_cycles: SUITE must be chacha or aes, not '$SUITE'" >&2; exit 2 ;;
+esac
+export SUITE
 
 # --- one backend: runs in a child process with its own namespaces and temp dir --
 if [[ -n ${BC_PHASE:-} ]]; then
@@ -120,7 +127,7 @@ EOF
 			ip netns exec "$(ns "$rb_ns")" "${rb_pin[@]}" timeout $((WARMUP + DURATION + 60)) \
 				"$B/bench/relaybench" run --relay "$relay_addr:51820" "${rb_args[@]}" \
 				--relay-key "@$P/relay.pub" --signing-key "$P/control.key" \
-				--instance "$instance" --gateways "$GATEWAYS" --agents "$AGENTS" \
+				--suite "$SUITE" --instance "$instance" --gateways "$GATEWAYS" --agents "$AGENTS" \
 				--channels 1 --handshake-rate 200 --model stream --size "$size" \
 				--inflight "$INFLIGHT" --warmup "$WARMUP" --duration "$DURATION" \
 				--setup-timeout 20 --loss-timeout 1000 \
@@ -187,11 +194,12 @@ for be in "${backends[@]}"; do
 		{ echo "backend_cycles: $be failed" >&2; exit 1; }
 done
 
-python3 - "$res" "$res.aead" "$reps" "$((SECONDS - start))" <<'PY'
+python3 - "$res" "$res.aead" "$reps" "$((SECONDS - start))" "$aead_suite" "$aead_name" <<'PY'
 import json, statistics as st, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+suite, suite_name = sys.argv[5], sys.argv[6]
 aead = {r["bytes"]: r["ours_ticks"] for r in json.load(open(sys.argv[2]))["results"]
-        if r["suite"] == "chachapoly"}
+        if r["suite"] == suite}
 reps, took = int(sys.argv[3]), int(sys.argv[4])
 med = lambda xs: st.median(xs) if xs else float("nan")
 def pick(be, size):
@@ -201,7 +209,7 @@ bes = sorted({r["backend"] for r in rows}, key=order.index)
 sizes = sorted({r["size"] for r in rows})
 print(f"relay busy cycles per packet (busy TSC cycles / packets), median of {reps} runs; "
       f"took {took} s")
-print("  crypto = aead_bench ticks for one ChaCha20-Poly1305 seal + one open of that size;")
+print(f"  crypto = aead_bench ticks for one {suite_name} seal + one open of that size;")
 print("  % bound = crypto / dpdk cycles per packet (a worker's rate as a share of pure AEAD)")
 dp = [b for b in bes if not b.startswith("socket")]
 # Each DPDK backend against the socket backend of its own topology: memif runs

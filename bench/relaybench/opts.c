@@ -258,6 +258,42 @@ static bool number(const char *text, double *out)
 	return true;
 }
 
+/* One option for a command's parser; @ctx is that command's. */
+typedef int (*option_fn)(struct parser *p, int c, const char *arg, void *ctx);
+
+/*
+ * The getopt loop every command shares: -h/--help sets *@help and stops; a
+ * missing value, an unknown option and a stray argument each fail naming what
+ * was typed; every other option goes to @fn, and its failure ends the parse.
+ */
+static int each_option(struct parser *p, int argc, char **argv, const struct option *lo,
+		       option_fn fn, void *ctx, bool *help)
+{
+	int c, ret;
+
+	opterr = 0;
+	optind = 0;	/* glibc: a full reset, so tests can parse many times */
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			*help = true;
+			return 0;
+		}
+		if (c == ':')
+			return fail(p, "%s needs a value", argv[optind - 1]);
+		if (c == '?') {
+			if (optopt)
+				return fail(p, "unknown option '-%c'", optopt);
+			return fail(p, "unknown option '%s'", argv[optind - 1]);
+		}
+		ret = fn(p, c, optarg, ctx);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return fail(p, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
 static int whole(struct parser *p, const char *opt, const char *text, uint64_t min,
 		 uint64_t max, uint64_t *out)
 {
@@ -778,11 +814,24 @@ static int check(struct parser *p, const struct opts *o, const struct given *g)
 	return o->sweep ? check_sweep(p, o, g) : 0;
 }
 
+struct run_ctx {
+	struct opts *o;
+	struct given g;
+};
+
+static int run_option(struct parser *p, int c, const char *arg, void *ctx)
+{
+	struct run_ctx *r = ctx;
+
+	return one(p, c, arg, r->o, &r->g);
+}
+
 int opts_parse_run(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 {
 	struct parser p = { .err = err, .errlen = errlen };
-	struct given g = { 0 };
-	int c, ret;
+	struct run_ctx ctx = { .o = o };
+	struct given *g = &ctx.g;
+	int ret;
 
 	defaults(o);
 	o->argc = argc;
@@ -797,31 +846,14 @@ int opts_parse_run(int argc, char **argv, struct opts *o, char *err, size_t errl
 		o->warmup_ns = 1000000000ull;
 		o->duration_ns = 5000000000ull;
 	}
-	opterr = 0;
-	optind = 0;	/* glibc: a full reset, so tests can parse many times */
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			o->help = true;
-			return 0;
-		}
-		if (c == ':')
-			return fail(&p, "%s needs a value", argv[optind - 1]);
-		if (c == '?') {
-			if (optopt)
-				return fail(&p, "unknown option '-%c'", optopt);
-			return fail(&p, "unknown option '%s'", argv[optind - 1]);
-		}
-		ret = one(&p, c, optarg, o, &g);
-		if (ret)
-			return ret;
-	}
-	if (optind < argc)
-		return fail(&p, "unexpected argument '%s'", argv[optind]);
-	if (!o->sweep && g.sweep_opt)
-		return fail(&p, "%s: only with 'relaybench sweep'", g.sweep_opt);
+	ret = each_option(&p, argc, argv, longopts, run_option, &ctx, &o->help);
+	if (ret || o->help)
+		return ret;
+	if (!o->sweep && g->sweep_opt)
+		return fail(&p, "%s: only with 'relaybench sweep'", g->sweep_opt);
 	if (o->sweep)
 		o->rate = o->rate_from;
-	return check(&p, o, &g);
+	return check(&p, o, g);
 }
 
 uint32_t opts_endpoints(const struct opts *o)
@@ -992,35 +1024,30 @@ static int plan_check(struct parser *p, const struct opts_plan *o, const struct 
 	return 0;
 }
 
+struct plan_ctx {
+	struct opts_plan *o;
+	struct plan_given g;
+};
+
+static int plan_option(struct parser *p, int c, const char *arg, void *ctx)
+{
+	struct plan_ctx *r = ctx;
+
+	return plan_one(p, c, arg, r->o, &r->g);
+}
+
 int opts_parse_plan(int argc, char **argv, struct opts_plan *o, char *err, size_t errlen)
 {
 	struct parser p = { .err = err, .errlen = errlen };
-	struct plan_given g = { 0 };
-	int c, ret;
+	struct plan_ctx ctx = { .o = o };
+	int ret;
 
 	memset(o, 0, sizeof(*o));
 	plan_target_defaults(&o->target);
 	o->measured.p99_ms = -1;
 	snprintf(o->measured.source, sizeof(o->measured.source), "command line");
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", plan_longopts, NULL)) != -1) {
-		if (c == 'h') {
-			o->help = true;
-			return 0;
-		}
-		if (c == ':')
-			return fail(&p, "%s needs a value", argv[optind - 1]);
-		if (c == '?') {
-			if (optopt)
-				return fail(&p, "unknown option '-%c'", optopt);
-			return fail(&p, "unknown option '%s'", argv[optind - 1]);
-		}
-		ret = plan_one(&p, c, optarg, o, &g);
-		if (ret)
-			return ret;
-	}
-	if (optind < argc)
-		return fail(&p, "unexpected argument '%s'", argv[optind]);
-	return plan_check(&p, o, &g);
+	ret = each_option(&p, argc, argv, plan_longopts, plan_option, &ctx, &o->help);
+	if (ret || o->help)
+		return ret;
+	return plan_check(&p, o, &ctx.g);
 }

@@ -98,6 +98,14 @@ static bool truth(const json_t *doc, const char *path)
 	return json_is_true(at(doc, path));
 }
 
+/* Whether the generator's load at @path is a polling thread's busy share, not CPU time. */
+static bool poll_busy(const json_t *doc, const char *path)
+{
+	const char *m = str(doc, path);
+
+	return m && !strcmp(m, "poll_busy");
+}
+
 /* --- page frame --------------------------------------------------------------------- */
 
 static void page_begin(FILE *f, const char *kind, const json_t *doc)
@@ -385,7 +393,12 @@ static void run_page(FILE *f, const json_t *doc, const char *source)
 	run_relay_table(f, doc);
 	fputs("<h2>Generator</h2>\n<table class=\"generator\">\n", f);
 	row_num(f, "threads", num(doc, "generator.threads"), 0, NULL);
-	row_num(f, "busiest thread's CPU", 100 * num(doc, "generator.cpu_max"), 0, "% of a CPU");
+	if (poll_busy(doc, "generator.saturation_measure"))
+		row_num(f, "busiest thread's busy polls", 100 * num(doc, "generator.cpu_max"), 0,
+			"% of its polls found work");
+	else
+		row_num(f, "busiest thread's CPU", 100 * num(doc, "generator.cpu_max"), 0,
+			"% of a CPU");
 	fputs("<tr><th>saturated</th>", f);
 	html_cell_text(f, truth(doc, "generator.saturated") ? "yes: the figures are relaybench's "
 			  "limit" : "no");
@@ -532,12 +545,13 @@ static void sweep_table(FILE *f, const json_t *doc)
 	const json_t *steps = at(doc, "steps");
 	double knee = num(doc, "knee.rate");
 
-	fputs("<h2>Steps</h2>\n<table class=\"steps\">\n<tr><th class=\"num\">offered/s</th>"
-	      "<th class=\"num\">sent/s</th><th class=\"num\">delivered/s</th>"
-	      "<th class=\"num\">loss %</th><th class=\"num\">p50 ms</th>"
-	      "<th class=\"num\">p99 ms</th><th class=\"num\">RTT p99 ms</th>"
-	      "<th class=\"num\">relay cycles/pkt</th><th class=\"num\">generator CPU %</th>"
-	      "<th>verdict</th></tr>\n", f);
+	fprintf(f, "<h2>Steps</h2>\n<table class=\"steps\">\n<tr><th class=\"num\">offered/s</th>"
+		"<th class=\"num\">sent/s</th><th class=\"num\">delivered/s</th>"
+		"<th class=\"num\">loss %%</th><th class=\"num\">p50 ms</th>"
+		"<th class=\"num\">p99 ms</th><th class=\"num\">RTT p99 ms</th>"
+		"<th class=\"num\">relay cycles/pkt</th><th class=\"num\">generator %s %%</th>"
+		"<th>verdict</th></tr>\n",
+		poll_busy(doc, "config.saturation_measure") ? "busy polls" : "CPU");
 	for (size_t i = 0; i < json_array_size(steps); i++) {
 		const json_t *st = json_array_get(steps, i);
 		bool pass = truth(st, "pass");

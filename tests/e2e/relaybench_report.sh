@@ -98,6 +98,19 @@ cat >"$T/fixed.json" <<'EOF'
 EOF
 "$B/bench/relaybench" report --from "$T/fixed.json" -o "$T/fixed.html" ||
 	fail "relaybench report --from fixed.json failed"
+# The generator's load is CPU time, unless the sweep polled a DPDK port.
+grep -q 'generator CPU %' "$T/fixed.html" || fail "the sweep page does not say 'generator CPU %'"
+dpdk='"transport": "dpdk", "saturation_measure": "poll_busy"'
+sed "s/\"loss_timeout_ms\": 1000.0}/\"loss_timeout_ms\": 1000.0, $dpdk}/" \
+	"$T/fixed.json" >"$T/fixed-dpdk.json"
+"$B/bench/relaybench" report --from "$T/fixed-dpdk.json" -o "$T/fixed-dpdk.html" ||
+	fail "relaybench report --from fixed-dpdk.json failed"
+grep -q 'generator busy polls %' "$T/fixed-dpdk.html" &&
+	! grep -q 'generator CPU' "$T/fixed-dpdk.html" ||
+	fail "a polling sweep's page labels its load as CPU"
+json "$T/sweep.json" \
+	'j["config"]["saturation_measure"] == "cpu" and j["config"]["transport"] == "udp"' |
+	grep -q True || fail "sweep --json config lacks transport/saturation_measure"
 pass "relaybench report re-renders saved runs and sweeps"
 
 # --- what Chromium makes of them ---------------------------------------------------------

@@ -45,6 +45,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 
+#include "endpoint/ep_config.h"
 #include "endpoint/udp.h"
 
 #define BACKOFF_MIN_NS (250 * QUIC_NS_PER_MS)
@@ -309,6 +310,12 @@ static void link_state(void *ctx, unsigned relay, enum hop_link_state st, enum h
 			cn->opening.st = CH_NONE;
 		if (cn->carrier.st == CH_OPEN && cn->carrier.relay == relay)
 			carrier_lost(cn, hop_link_why_name(why), now);
+		break;
+	case HOP_LINK_UNANSWERED:
+		/* No session in this series: its channels, if any, went at DOWN. */
+		hop_link_log_unanswered(cn->link, relay,
+					ep_config_hop_suite_name(cn->cfg->hop_suite),
+					"connector's grant");
 		break;
 	}
 }

@@ -161,6 +161,20 @@ static void client_free(struct client *cl)
 	free(cl);
 }
 
+/*
+ * Why a stream waited in vain. With no relay up, the gateway was never the
+ * question: a relay that refuses an INIT answers nothing (protocol.md §9), so
+ * say what to check before relay_unanswered would (after a whole series).
+ */
+static const char *no_gateway_why(const struct connector *cn)
+{
+	for (unsigned i = 0; i < hop_link_relay_count(cn->link); i++)
+		if (hop_link_is_up(cn->link, i))
+			return "no connection to the gateway";
+	return "no relay answered a handshake: check that it runs and is reachable over UDP, "
+	       "its public_key and that it accepts this hop_suite and grant";
+}
+
 /* A client that never got a stream (@why) is closed at once. */
 static void client_refuse(struct client *cl, const char *why, uint64_t now)
 {
@@ -280,7 +294,7 @@ static void start_pending(struct connector *cn, uint64_t now)
 			client_refuse(cl, strerror(-ret), now);
 	}
 	while (cn->pend_head && now - cn->pend_head->since >= PENDING_TIMEOUT_NS)
-		client_refuse(pend_pop(cn), "no connection to the gateway", now);
+		client_refuse(pend_pop(cn), no_gateway_why(cn), now);
 }
 
 /* One line per stream end, with the bytes each way (docs/connector.md "Logs"). */

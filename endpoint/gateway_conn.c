@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "endpoint/ep_config.h"
 #include "relay/log.h"
 
 /* Time a conn may wait for a finished handshake: QUIC's, and a little for the channel. */
@@ -306,21 +307,30 @@ void gw_conn_on_state(void *ctx, unsigned relay, enum hop_link_state st, enum ho
 	struct gateway *g = ctx;
 	unsigned lost = 0;
 
-	if (st == HOP_LINK_DOWN) {
+	switch (st) {
+	case HOP_LINK_UP:
+		log_info("event=relay_up relay=%s", hop_link_addr(g->link, relay));
+		break;
+	case HOP_LINK_DOWN:
 		for (struct gw_conn *c = g->conns; c; c = c->next)
 			if (c->relay == (int)relay) {
 				c->relay = -1;
 				lost++;
 			}
-	}
-	if (st == HOP_LINK_UP)
-		log_info("event=relay_up relay=%s", hop_link_addr(g->link, relay));
-	else if (st == HOP_LINK_DOWN)
 		log_warn("event=relay_down relay=%s why=%s channels_lost=%u",
 			 hop_link_addr(g->link, relay), hop_link_why_name(why), lost);
-	else
+		break;
+	case HOP_LINK_DRAINING:
 		log_info("event=relay_draining relay=%s drain_ms=%u",
 			 hop_link_addr(g->link, relay), drain_ms);
+		break;
+	case HOP_LINK_UNANSWERED:
+		/* No session in this series: its channels, if any, went at DOWN. */
+		hop_link_log_unanswered(g->link, relay,
+					ep_config_hop_suite_name(g->cfg->hop_suite),
+					"gateway's token");
+		break;
+	}
 }
 
 void gw_conn_sweep(struct gateway *g)

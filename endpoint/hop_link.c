@@ -5,6 +5,14 @@
  * does the protocol (handshakes, rekeying, GOAWAY timing, §8 backoff); this
  * file adds what a single client cannot know: that the relay has gone silent,
  * and which relay to use.
+ *
+ * What the caller hears (on_state), per relay, and on what:
+ *	UP            the client's CONNECTED
+ *	DOWN (.why)   the client's DISCONNECTED, or dead_ns of silence while up;
+ *	              once per session
+ *	DRAINING      the client's GOAWAY (ONE: then the next relay)
+ *	UNANSWERED    the client's NO_ANSWER, a series given up; why SILENT
+ *	              (ONE: then the next relay)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +23,7 @@
 
 #include "endpoint/hop_link.h"
 #include "endpoint/udp.h"
+#include "relay/log.h"
 
 enum {
 	DEFAULT_SOCK_BUF = 4 << 20,
@@ -33,6 +42,7 @@ struct link_relay {
 	bool draining;		/* GOAWAY seen on this session */
 	bool retire;		/* ONE: left behind; recreate its client idle (in tick) */
 	uint64_t last_rx_ns;	/* last authenticated packet */
+	uint64_t series_inits0;	/* the client's stats.inits when its series began */
 	uint64_t next_ping_ns;
 	struct hop_link_relay_stats st;
 };
@@ -126,6 +136,7 @@ static void join(struct link_relay *r, uint64_t now_ns)
 {
 	r->retire = false;
 	r->last_rx_ns = now_ns;
+	r->series_inits0 = hop_client_stats(r->c)->inits;
 	if (!r->started) {
 		r->started = true;
 		hop_client_connect(r->c, now_ns);
@@ -154,6 +165,23 @@ static void move_on(struct hop_link *l, struct link_relay *from, enum hop_link_w
 	join(to, now_ns);
 }
 
+/*
+ * Relay @r's client gave a series up (§8: no RESP in REKEY_ATTEMPT_TIME). The
+ * relay may be dropping our INITs on purpose (§9 answers nothing to a key,
+ * suite or token it refuses), so this is the caller's one chance to tell an
+ * operator; the count of INITs is what the series sent since it began.
+ */
+static void unanswered(struct link_relay *r)
+{
+	uint64_t inits = hop_client_stats(r->c)->inits;
+
+	r->st.unanswered++;
+	r->st.unanswered_run++;
+	r->st.unanswered_inits = inits - r->series_inits0;
+	r->series_inits0 = inits;	/* no INIT in the backoff: the next series starts here */
+	tell(r, HOP_LINK_UNANSWERED, HOP_LINK_WHY_SILENT, 0);
+}
+
 static void on_event(void *ctx, const struct hop_client_event *ev)
 {
 	struct link_relay *r = ctx;
@@ -166,6 +194,7 @@ static void on_event(void *ctx, const struct hop_client_event *ev)
 			r->st.ups++;
 		}
 		r->draining = false;
+		r->st.unanswered_run = 0;
 		tell(r, HOP_LINK_UP, HOP_LINK_WHY_NONE, 0);
 		break;
 	case HOP_CLIENT_DISCONNECTED:
@@ -192,6 +221,7 @@ static void on_event(void *ctx, const struct hop_client_event *ev)
 			move_on(l, r, HOP_LINK_WHY_GOAWAY, l->now_ns);
 		break;
 	case HOP_CLIENT_NO_ANSWER:
+		unanswered(r);
 		/*
 		 * ONE: a relay that does not answer is skipped for the next, now
 		 * (retry_at_ns is when this relay's own next series would start).
@@ -352,11 +382,14 @@ const char *hop_link_addr(const struct hop_link *l, unsigned relay)
 static void input(struct link_relay *r, uint8_t *pkt, size_t len, uint64_t now_ns)
 {
 	const struct hop_client_stats *cs = hop_client_stats(r->c);
-	uint64_t before = cs->rx_data + cs->handshakes;
+	uint64_t before = cs->rx_data + cs->handshakes, handshakes = cs->handshakes;
 
 	hop_client_input(r->c, pkt, len, now_ns);
 	if (cs->rx_data + cs->handshakes != before)
 		r->last_rx_ns = now_ns;
+	/* A completed handshake (a rekey's too: no event) ends its series. */
+	if (cs->handshakes != handshakes)
+		r->series_inits0 = cs->inits;
 	/* Decrypted in place: the plaintext does not outlive its turn. */
 	OPENSSL_cleanse(pkt, len);
 }
@@ -438,6 +471,7 @@ static void retire(struct hop_link *l, struct link_relay *r)
 		return;
 	}
 	hop_client_destroy(old);
+	r->series_inits0 = 0;	/* the new client's counters start at 0 */
 	r->started = false;
 	r->up = false;
 	r->draining = false;
@@ -527,8 +561,30 @@ const char *hop_link_state_name(enum hop_link_state st)
 		return "down";
 	case HOP_LINK_DRAINING:
 		return "draining";
+	case HOP_LINK_UNANSWERED:
+		return "unanswered";
 	}
 	return "unknown";
+}
+
+void hop_link_log_unanswered(const struct hop_link *l, unsigned relay, const char *hop_suite,
+			     const char *credential)
+{
+	const struct hop_link_relay_stats *st = &l->r[relay].st;
+
+	if (st->unanswered_run > 1) {
+		log_debug("event=relay_unanswered relay=%s attempts=%llu series=%llu",
+			  hop_link_addr(l, relay), (unsigned long long)st->unanswered_inits,
+			  (unsigned long long)st->unanswered_run);
+		return;
+	}
+	log_warn("event=relay_unanswered relay=%s attempts=%llu hop_suite=%s hint=\"no "
+		 "handshake answered in %llu s: check that the relay runs and is reachable "
+		 "over UDP, that its public_key is the one pinned here, that it accepts "
+		 "hop_suite %s and this %s\"",
+		 hop_link_addr(l, relay), (unsigned long long)st->unanswered_inits, hop_suite,
+		 (unsigned long long)(HOP_CLIENT_REKEY_ATTEMPT_TIME_NS / HOP_CLIENT_NS_PER_S),
+		 hop_suite, credential);
 }
 
 const char *hop_link_why_name(enum hop_link_why why)

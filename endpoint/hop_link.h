@@ -19,6 +19,16 @@
  * same relay under ALL, with the next under ONE). A restarted relay knows
  * nothing of the old session, so only a new handshake brings it back.
  *
+ * Unanswered handshakes. A relay that answers none of a handshake series'
+ * INITs for REKEY_ATTEMPT_TIME (hop_client's NO_ANSWER, protocol.md §8) is
+ * reported once for that series: HOP_LINK_UNANSWERED, why SILENT. It is not
+ * running or not reachable, or it drops the INITs unanswered as §9 wants for
+ * a key, suite or token it refuses (another public key pinned, a hop suite it
+ * does not accept, a token it does not admit). Nothing else changes: the
+ * client starts its next series after the §8 backoff, and ONE moves to the
+ * next relay at once (after the report). The relay's stats then hold the
+ * INITs that series sent and how many series in a row went unanswered.
+ *
  * The link owns its sockets; the caller's loop polls them:
  *	hop_link_create(&l, &cfg); hop_link_start(l, now);
  *	for each i < hop_link_relay_count(l): watch hop_link_fd(l, i) for input
@@ -73,11 +83,14 @@ enum hop_link_state {
 	HOP_LINK_DOWN,		/* the session is gone (.why); a new handshake is under way */
 	HOP_LINK_DRAINING,	/* GOAWAY: existing channels still flow for .drain_ms; open
 				 * new ones elsewhere (ONE: the next relay is being joined) */
+	HOP_LINK_UNANSWERED,	/* a handshake series got no answer (.why SILENT); the
+				 * client retries after its backoff (ONE: the next relay) */
 };
 
 enum hop_link_why {
 	HOP_LINK_WHY_NONE,
-	HOP_LINK_WHY_SILENT,	/* nothing received for dead_ns */
+	HOP_LINK_WHY_SILENT,	/* nothing received for dead_ns; UNANSWERED: no RESP to a
+				 * series of INITs */
 	HOP_LINK_WHY_EXPIRED,	/* the keys expired with no newer handshake */
 	HOP_LINK_WHY_GOAWAY,	/* the drain time of a GOAWAY ended */
 };
@@ -112,11 +125,17 @@ struct hop_link_config {
 	void *ctx;
 };
 
-/* Per relay, for status lines and tests. */
+/*
+ * Per relay, for status lines and tests. Read from on_state's UNANSWERED
+ * report, unanswered_inits and unanswered_run describe the series reported.
+ */
 struct hop_link_relay_stats {
 	uint64_t ups, downs, silent_downs, goaways, moves_away;
 	uint64_t rx_errors, tx_errors;
 	uint64_t rx_syscalls, tx_syscalls;	/* recvmmsg / send and sendmmsg calls */
+	uint64_t unanswered;		/* handshake series given up (UNANSWERED reports) */
+	uint64_t unanswered_run;	/* of them since the relay was last up (0 at UP) */
+	uint64_t unanswered_inits;	/* INITs sent in the latest unanswered series */
 };
 
 /*
@@ -164,7 +183,18 @@ int hop_link_current(const struct hop_link *l);
 const struct hop_link_relay_stats *hop_link_relay_stats(const struct hop_link *l,
 							 unsigned relay);
 
-/* "up", "down", "draining"; "silent", "expired", "goaway", "none". */
+/*
+ * For an on_state UNANSWERED report: the operator's line. The first series
+ * since @relay was last up (or since start) is one warning with the INITs it
+ * sent, @hop_suite and what to check, naming the endpoint's @credential
+ * ("connector's grant", "gateway's token"); later series in a row only at debug. A relay answers
+ * nothing to an INIT it refuses (protocol.md §9), so without this line a
+ * misconfigured endpoint would just never come up.
+ */
+void hop_link_log_unanswered(const struct hop_link *l, unsigned relay, const char *hop_suite,
+			     const char *credential);
+
+/* "up", "down", "draining", "unanswered"; "silent", "expired", "goaway", "none". */
 const char *hop_link_state_name(enum hop_link_state st);
 const char *hop_link_why_name(enum hop_link_why why);
 

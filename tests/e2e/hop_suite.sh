@@ -6,15 +6,23 @@
 #      TCP route comes back with the same SHA-256 (both ways through AES-256-GCM hops).
 #   2. postern-connect at the default (chachapoly) against relay A: the relay drops its
 #      handshakes unanswered, so the connector never sees relay_up and its --stdio
-#      stream is refused ("no connection to the gateway"), exit 1, within the 30 s
+#      stream is refused ("no relay answered a handshake: check ..."), exit 1, within the 30 s
 #      open bound; relay A's bad_header drop count rises, in `posternctl stats --json`
 #      and on /metrics alike.
 #   3. Meanwhile (POSTERN_HOP_SUITE=chachapoly) through relay B, whose gateway hop is
 #      aesgcm: 1 MiB intact; suites are per hop, and relay B dropped no bad_header.
+#   4. Started first and running throughout, two more chachapoly endpoints that list
+#      relay A then relay B: a listening connector (one relay at a time) and a second
+#      gateway (tunnel crm2, every relay at once). When their 90 s handshake series
+#      with relay A is given up, each logs one warning, event=relay_unanswered naming
+#      relay A, hop_suite=chachapoly and what to check; the connector then comes up on
+#      relay B, the gateway is up there already. No endpoint that came up on a relay
+#      logs relay_unanswered for it.
 #
 #   hs-ag-PID                    hs-relay-PID                         hs-gw-PID
 #   postern-connect ─ 10.77.50.6 ─ 10.77.50.5  A :51820 (aesgcm)  10.77.50.1 ─ 10.77.50.2
-#   (--stdio echo)                              B :51821 (both)                postern-gateway
+#   (--stdio echo;                              B :51821 (both)                postern-gateway
+#    4: --listen)                                                              (4: gateway 2)
 #                                                                              └─ echo :7000
 # Usage: hop_suite.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
@@ -36,6 +44,8 @@ pki_init
 pki_endpoint gw gateway acme crm
 pki_endpoint ag agent acme crm
 pki_endpoint ag2 agent acme crm
+pki_endpoint ag3 agent acme crm
+pki_endpoint gw2 gateway acme crm2
 
 C=$T/certs
 mkdir -p "$C"
@@ -89,19 +99,35 @@ wait_for 20 ctl a status || fail "relay A did not start"
 wait_for 20 ctl b status || fail "relay B did not start"
 wait_for 10 test -e "$T/echo.ready" || fail "echo server did not start"
 
-cat >"$T/gateway.conf" <<EOF
+# gateway_conf FILE KEY TOKEN [LINE...]: a gateway on relays A and B with the echo route.
+gateway_conf() {
+	cat >"$1" <<EOF
 relays = ( { address = "${RELAY_IP[gw]}:51820"; public_key = "@$P/relay.pub"; },
            { address = "${RELAY_IP[gw]}:51821"; public_key = "@$P/relay-b.pub"; } );
-hop_suite = "aesgcm";
-private_key = "$P/gw.key";
-token = "$P/gw.token";
+private_key = "$2";
+token = "$3";
 certificate = "$C/gateway.crt";
 certificate_key = "$C/gateway.key";
 agents = [ "$(fp "$C/agent.crt")" ];
 routes = ( { name = "echo"; upstream = "tcp://10.77.50.2:7000"; } );
 allowed_ips = [ "10.77.50.2/32" ];
-log_level = "debug";
 EOF
+	printf '%s\n' "${@:4}" >>"$1"
+}
+
+# 4 starts now: a series is given up after 90 s (protocol.md §8), so these two run
+# alongside 1-3 and are checked last. hop_suite is chachapoly for both (the default).
+gateway_conf "$T/gateway2.conf" "$P/gw2.key" "$P/gw2.token"
+t_late=$(date +%s.%N)
+bg gateway2 ip netns exec "$(ns gw)" "$B/endpoint/postern-gateway" -c "$T/gateway2.conf"
+bg connect_ab ip netns exec "$(ns ag)" "$B/endpoint/postern-connect" \
+	--relay "${RELAY_IP[ag]}:51820,$(cat "$P/relay.pub")" \
+	--relay "${RELAY_IP[ag]}:51821,$(cat "$P/relay-b.pub")" --private-key "$P/ag3.key" \
+	--grant "$P/ag3.token" --tunnel crm --gateway-fingerprint "$(fp "$C/gateway.crt")" \
+	--certificate "$C/agent.crt" --certificate-key "$C/agent.key" --listen echo=127.0.0.1:17000
+
+gateway_conf "$T/gateway.conf" "$P/gw.key" "$P/gw.token" 'hop_suite = "aesgcm";' \
+	'log_level = "debug";'
 "$B/endpoint/postern-gateway" -c "$T/gateway.conf" --check-config >"$T/gw-check.out" ||
 	fail "gateway --check-config: $(cat "$T/gw-check.out")"
 grep -q '^hop_suite = "aesgcm";' "$T/gw-check.out" ||
@@ -177,14 +203,18 @@ python3 -c "import sys; sys.exit(0 if $t1 - $t0 <= 40 else 1)" ||
 [[ ! -s $T/default.out ]] || fail "default suite via relay A: bytes came back"
 ! grep -q "event=relay_up" "$T/connect-default.log" ||
 	fail "default suite via relay A: relay_up although the relay accepts aesgcm only"
-grep -q 'event=stream_refused .*why="no connection to the gateway"' "$T/connect-default.log" ||
+grep -q 'event=stream_refused .*why="no relay answered a handshake: check .*hop_suite' \
+	"$T/connect-default.log" ||
 	fail "default suite via relay A: no stream_refused: $(tail -n 3 "$T/connect-default.log")"
 after=$(bad_header a) || fail "posternctl stats --json (relay A) failed"
 ((after >= before + 2)) ||
 	fail "relay A's bad_header went from $before to $after, want the retried INITs counted"
 [[ $(http_get relay 9180 /metrics "$T/metrics-a.txt") == 200 ]] || fail "relay A /metrics"
 m=$(metric_sum "$T/metrics-a.txt" postern_relay_dropped_packets_total reason=bad_header)
-((m == after)) || fail "relay A /metrics has bad_header $m, posternctl stats $after"
+# 4's endpoints keep sending relay A INITs: /metrics lies between two stats reads.
+after2=$(bad_header a) || fail "posternctl stats --json (relay A) failed"
+((after <= m && m <= after2)) ||
+	fail "relay A /metrics has bad_header $m, posternctl stats $after then $after2"
 why=$(grep -o 'why="[^"]*"' "$T/connect-default.log" | tail -1)
 pass "default suite (chachapoly) vs relay A: exit 1 in $took s, stream_refused $why;" \
 	"relay A bad_header $before → $after (/metrics: $m)"
@@ -192,3 +222,47 @@ pass "default suite (chachapoly) vs relay A: exit 1 in $took s, stream_refused $
 b=$(bad_header b) || fail "posternctl stats --json (relay B) failed"
 ((b == 0)) || fail "relay B dropped $b packets as bad_header"
 pass "relay B (both suites) dropped nothing as bad_header"
+
+# 4. The endpoints refused by relay A since the start: one warning each, naming relay A.
+# unanswered LOG ADDR CREDENTIAL: LOG has one relay_unanswered line for relay ADDR, the
+# warning with the suite, the INITs its series sent and the hint naming CREDENTIAL.
+# Prints the attempts.
+unanswered() {
+	local log=$1 addr=$2 cred=$3 lines n
+	lines=$(grep -c "event=relay_unanswered relay=$addr " "$log") || true
+	((lines == 1)) || fail "$(basename "$log"): $lines relay_unanswered lines for $addr, want 1"
+	grep -q "^warn: event=relay_unanswered relay=$addr attempts=[0-9]* hop_suite=chachapoly \
+hint=\"no handshake answered in 90 s: check that the relay runs and is reachable over UDP, \
+that its public_key is the one pinned here, that it accepts hop_suite chachapoly and this \
+$cred\"$" "$log" || fail "$(basename "$log"): not the warning wanted: \
+$(grep "event=relay_unanswered" "$log")"
+	n=$(grep -o "event=relay_unanswered relay=$addr attempts=[0-9]*" "$log" | cut -d= -f4)
+	# 90 s of INITs every 5 s + 0..333 ms: 17 or 18 (fewer if the loop ran late).
+	((n >= 2 && n <= 19)) || fail "$(basename "$log"): attempts=$n for a 90 s series"
+	echo "$n"
+}
+wait_for 80 grep -q "event=relay_up relay=${RELAY_IP[ag]}:51821" "$T/connect_ab.log" ||
+	fail "the connector refused by relay A never moved to relay B: \
+$(tail -n 3 "$T/connect_ab.log")"
+wait_for 10 grep -q "event=relay_unanswered" "$T/gateway2.log" ||
+	fail "gateway 2: no relay_unanswered for relay A: $(tail -n 3 "$T/gateway2.log")"
+took=$(python3 -c "print(round($(date +%s.%N) - $t_late, 1))")
+n_conn=$(unanswered "$T/connect_ab.log" "${RELAY_IP[ag]}:51820" "connector's grant")
+n_gw=$(unanswered "$T/gateway2.log" "${RELAY_IP[gw]}:51820" "gateway's token")
+# The warning comes before the move; relay A was never up for either.
+grep "event=relay_" "$T/connect_ab.log" | head -n 2 | tr '\n' ' ' | grep -q \
+	"relay_unanswered relay=${RELAY_IP[ag]}:51820 .*relay_up relay=${RELAY_IP[ag]}:51821" ||
+	fail "connector: want relay_unanswered (A), then relay_up (B): \
+$(grep "event=relay_" "$T/connect_ab.log")"
+grep -q "event=relay_up relay=${RELAY_IP[gw]}:51821" "$T/gateway2.log" ||
+	fail "gateway 2: not up on relay B"
+! grep -q "event=relay_up relay=${RELAY_IP[gw]}:51820" "$T/gateway2.log" ||
+	fail "gateway 2: relay_up on relay A, which takes aesgcm only"
+pass "chachapoly endpoints vs relay A: one relay_unanswered warning each after $took s" \
+	"(connector attempts=$n_conn, then up on relay B; gateway attempts=$n_gw, up on B)"
+
+for log in connect-aesgcm connect-chacha gateway; do
+	! grep -q "event=relay_unanswered" "$T/$log.log" ||
+		fail "$log came up, yet logged: $(grep "event=relay_unanswered" "$T/$log.log")"
+done
+pass "no relay_unanswered from the endpoints that came up (connectors 1 and 3, gateway)"

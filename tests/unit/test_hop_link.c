@@ -224,6 +224,7 @@ struct state_ev {
 	unsigned relay;
 	enum hop_link_state st;
 	enum hop_link_why why;
+	uint64_t at;		/* `now` when it was reported */
 };
 
 static struct hop_link *link_;
@@ -259,7 +260,7 @@ static void on_state(void *ctx, unsigned relay, enum hop_link_state st, enum hop
 	(void)ctx;
 	(void)drain_ms;
 	cr_assert_lt(n_states, MAX_STATES);
-	states[n_states++] = (struct state_ev){ .relay = relay, .st = st, .why = why };
+	states[n_states++] = (struct state_ev){ .relay = relay, .st = st, .why = why, .at = now };
 }
 
 static bool saw_state(unsigned relay, enum hop_link_state st)
@@ -270,13 +271,23 @@ static bool saw_state(unsigned relay, enum hop_link_state st)
 	return false;
 }
 
-static void make_link(enum hop_link_policy policy, bool tx_batch)
+static unsigned count_states(unsigned relay, enum hop_link_state st)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_states; i++)
+		n += states[i].relay == relay && states[i].st == st;
+	return n;
+}
+
+/* A link to the first @n relays. */
+static void make_link_n(enum hop_link_policy policy, bool tx_batch, unsigned n)
 {
 	struct hop_link_relay rl[N_RELAYS];
 	struct hop_link_config cfg = {
 		.policy = policy,
 		.relays = rl,
-		.n_relays = N_RELAYS,
+		.n_relays = n,
 		.static_priv = client_priv,
 		.token = token,
 		.token_len = token_len,
@@ -285,11 +296,16 @@ static void make_link(enum hop_link_policy policy, bool tx_batch)
 		.tx_batch = tx_batch,
 	};
 
-	for (unsigned i = 0; i < N_RELAYS; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		memcpy(rl[i].addr, relays[i].addr, sizeof(rl[i].addr));
 		memcpy(rl[i].pub, relays[i].pub, 32);
 	}
 	cr_assert_eq(hop_link_create(&link_, &cfg), 0);
+}
+
+static void make_link(enum hop_link_policy policy, bool tx_batch)
+{
+	make_link_n(policy, tx_batch, N_RELAYS);
 }
 
 /* Start at T0; relay 0 answers; the session is up (its confirming KEEPALIVE read). */
@@ -403,6 +419,12 @@ Test(hop_link, unanswered_relay_is_left_for_the_next_at_once)
 	}
 	cr_assert_eq(hop_link_current(link_), 1);
 	cr_assert_geq(moved_at, T0 + HOP_CLIENT_REKEY_ATTEMPT_TIME_NS);
+	/* The caller heard why, once, before the move; relay 0 was never up: no DOWN. */
+	cr_assert_eq(count_states(0, HOP_LINK_UNANSWERED), 1);
+	cr_assert_eq(states[n_states - 1].st, HOP_LINK_UNANSWERED);
+	cr_assert_eq(states[n_states - 1].why, HOP_LINK_WHY_SILENT);
+	cr_assert_eq(count_states(0, HOP_LINK_DOWN), 0);
+	cr_assert_eq(n_states, 1, "%u state reports, want the UNANSWERED only", n_states);
 	cr_assert_eq(relay_count_inits(&relays[1]), 1, "relay 1 gets one INIT at the move");
 	next = hop_client_next_deadline(hop_link_client(link_, 1));
 	cr_assert_geq(next, moved_at + HOP_CLIENT_REKEY_TIMEOUT_NS);
@@ -410,6 +432,94 @@ Test(hop_link, unanswered_relay_is_left_for_the_next_at_once)
 			    HOP_CLIENT_REKEY_JITTER_MAX_NS,
 		      "relay 1's retransmit is %lld ms after the move: its series began later",
 		      (long long)((next - moved_at) / MS));
+}
+
+/*
+ * A relay that never answers (another key pinned, a suite or token it refuses:
+ * §9 drops such INITs unanswered) is reported UNANSWERED once per series, at
+ * the series' end, with the INITs that series sent as the relay counted them
+ * and the series in a row; when it answers at last, UP as always, the run
+ * reset. A lone relay: ONE has nowhere to move, so both policies retry it.
+ */
+Test(hop_link, unanswered_series_reported_once_each_then_up_as_before)
+{
+	static const struct {
+		enum hop_link_policy policy;
+		const char *name;
+	} cases[] = {
+		{ HOP_LINK_ONE, "one" },
+		{ HOP_LINK_ALL, "all" },
+	};
+	enum { SERIES = 2 };
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		const struct hop_link_relay_stats *st;
+		uint64_t series_start = T0, next;
+		unsigned seen = 0, inits = 0, ticks = 0;
+		uint8_t pt[HOP_MTU];
+		uint64_t counter;
+
+		if (c)
+			setup();
+		make_link_n(cases[c].policy, false, 1);
+		st = hop_link_relay_stats(link_, 0);
+		now = T0;
+		cr_assert_eq(hop_link_start(link_, now), 0);
+		/* Bounded: a series is 18 INITs, then a backoff of a second or two. */
+		while (seen < SERIES) {
+			cr_assert_lt(ticks++, 100, "%s: %u reports after %u ticks", cases[c].name,
+				     seen, ticks);
+			next = hop_link_next_deadline(link_);
+			if (next > now)
+				now = next;
+			hop_link_tick(link_, now);
+			inits += relay_count_inits(&relays[0]);
+			if (count_states(0, HOP_LINK_UNANSWERED) == seen)
+				continue;
+			seen++;
+			cr_assert_eq(count_states(0, HOP_LINK_UNANSWERED), seen,
+				     "%s: more than one report at one give-up", cases[c].name);
+			cr_assert_eq(n_states, seen, "%s: another state reported", cases[c].name);
+			cr_assert_eq(states[seen - 1].why, HOP_LINK_WHY_SILENT);
+			cr_assert_geq(states[seen - 1].at,
+				      series_start + HOP_CLIENT_REKEY_ATTEMPT_TIME_NS,
+				      "%s: series %u reported before its end", cases[c].name, seen);
+			cr_assert_eq(hop_client_stats(hop_link_client(link_, 0))->give_ups, seen);
+			cr_assert_eq(st->unanswered, seen);
+			cr_assert_eq(st->unanswered_run, seen);
+			cr_assert_eq(st->unanswered_inits, inits,
+				     "%s: series %u: %llu INITs reported, the relay got %u",
+				     cases[c].name, seen,
+				     (unsigned long long)st->unanswered_inits, inits);
+			cr_assert_geq(inits, HOP_CLIENT_REKEY_ATTEMPT_TIME_NS /
+					     (HOP_CLIENT_REKEY_TIMEOUT_NS +
+					      HOP_CLIENT_REKEY_JITTER_MAX_NS));
+			inits = 0;
+			/* The next series starts after the backoff (§8: 1 s, 2 s, ±20%). */
+			next = hop_link_next_deadline(link_);
+			cr_assert_gt(next, now, "%s: the next series starts at once",
+				     cases[c].name);
+			series_start = next;
+		}
+
+		/* The third series is answered: UP, as for a relay that answered at once. */
+		now = series_start;
+		hop_link_tick(link_, now);
+		relay_handshake(&relays[0]);
+		now += 1 * MS;
+		hop_link_readable(link_, 0, now);
+		cr_assert(hop_link_is_up(link_, 0), "%s: no session after the answer",
+			  cases[c].name);
+		cr_assert_eq(n_states, SERIES + 1);
+		cr_assert_eq(states[SERIES].st, HOP_LINK_UP);
+		cr_assert_eq(states[SERIES].why, HOP_LINK_WHY_NONE);
+		cr_assert_eq(st->ups, 1);
+		cr_assert_eq(st->unanswered, SERIES, "the count since create stays");
+		cr_assert_eq(st->unanswered_run, 0, "%s: UP resets the run", cases[c].name);
+		(void)relay_open_data(&relays[0], pt, &counter);	/* the KEEPALIVE */
+		cr_assert_eq(counter, 0);
+		teardown();
+	}
 }
 
 /* --- batched sends and receives -------------------------------------------- */

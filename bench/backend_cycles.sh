@@ -70,7 +70,7 @@ if [[ -n ${BC_PHASE:-} ]]; then
 		star rb
 		metrics_addr=10.77.1.1
 		backend_conf='backend = "socket";'
-		workers=1 relay_pin=(taskset -c 1) rb_pin=(taskset -c 0)
+		workers=1 relay_pin=(taskset -c 0,1) rb_pin=(taskset -c 0)
 	elif [[ $phase == memif ]]; then
 		# Two DPDK processes on one shared-memory ring; both poll, each on its CPU.
 		ns_add rb
@@ -80,7 +80,7 @@ if [[ -n ${BC_PHASE:-} ]]; then
 eal = { memory_mb = 128; args = [ \"--file-prefix=pst-bc-relay-$$\" ]; };
 dpdk = { idle = \"poll\"; ports = ( { device = \"$memif,role=server,mac=02:77:40:00:00:01\";
                                      addresses = [ \"10.77.40.1/24\" ]; } ); };"
-		workers=1 relay_pin=(taskset -c 1)
+		workers=1 relay_pin=(taskset -c 0,1)
 		rb_args=(--transport dpdk --bind 10.77.40.2 --bind 10.77.40.3
 			--eal "--vdev=$memif,role=client,mac=02:77:40:00:00:02 --no-huge -m 128 --file-prefix=pst-bc-rb-$$ -l 0")
 		trap 'rc=$?; set +e; rm -rf /var/run/dpdk/pst-bc-relay-$$ /var/run/dpdk/pst-bc-rb-$$

@@ -123,26 +123,37 @@ static size_t put_run(char *s, size_t cap, size_t n, unsigned a, unsigned b, boo
 }
 
 /*
- * "--lcores=0@(CPUS),1@C0,2@C1,...": the main lcore may run on any of
- * @cpus (it sleeps in sigtimedwait and writes stats), each worker is pinned
- * to one of them, round robin.
+ * "--lcores=0@(CPUS),1@C1,2@C2,...". With more CPUs than workers, each worker
+ * has a CPU of its own, the last ones, and the main lcore the CPUs before
+ * them: EAL runs its control threads on the CPUs no lcore uses, else on the
+ * main lcore's, so the interrupt thread (link events, a virtual device's
+ * control socket) never preempts a worker. That matters beyond latency:
+ * net_memif unmaps its shared memory from that thread when the peer leaves,
+ * while a worker preempted mid-burst may still be reading it (DPDK 22.11; see
+ * docs/relay.md). With as many workers as CPUs or more, the main lcore may
+ * run on any of them (it sleeps in sigtimedwait and writes stats) and the
+ * workers take them round robin.
  */
 static int lcores_arg(unsigned n_workers, const uint16_t *cpus, unsigned n_cpus, char *s,
 		      size_t cap)
 {
+	bool spare = n_cpus > n_workers;
+	unsigned n_main = spare ? n_cpus - n_workers : n_cpus;
+	const uint16_t *wcpu = spare ? cpus + n_main : cpus;
+	unsigned n_wcpu = spare ? n_workers : n_cpus;
 	size_t n = (size_t)snprintf(s, cap, "--lcores=0@(");
 	bool first = true;
 	unsigned start;
 
-	for (unsigned i = 0; i < n_cpus; i = start + 1, first = false) {
+	for (unsigned i = 0; i < n_main; i = start + 1, first = false) {
 		start = i;
-		while (start + 1 < n_cpus && cpus[start + 1] == cpus[start] + 1)
+		while (start + 1 < n_main && cpus[start + 1] == cpus[start] + 1)
 			start++;
 		n = put_run(s, cap, n, cpus[i], cpus[start], first);
 	}
 	for (unsigned w = 0; w < n_workers && n < cap; w++) {
 		int ret = snprintf(s + n, cap - n, "%s%u@%u", w ? "," : "),", w + 1,
-				   cpus[w % n_cpus]);
+				   wcpu[w % n_wcpu]);
 
 		n = ret < 0 || (size_t)ret >= cap - n ? cap : n + (size_t)ret;
 	}

@@ -40,7 +40,11 @@ static const char *build(const struct dp_eal_params *p, const uint16_t *cpus, un
 	return line(&a);
 }
 
-/* postern-relay passes no options: its line must stay exactly what it was. */
+/*
+ * postern-relay passes no options. Spare CPUs go to the main lcore (and so
+ * to EAL's control threads), one CPU to each worker; without spares the
+ * workers go round robin and the main lcore anywhere.
+ */
 Test(eal, relay_line_is_unchanged)
 {
 	static const char *const devices[] = {
@@ -57,12 +61,16 @@ Test(eal, relay_line_is_unchanged)
 		{ "socket backend, one worker",
 		  { .n_workers = 1, .memory_mb = 128, .log_level = 4 }, CPUS_0_1, 2,
 		  "postern-relay --no-huge -m 128 --no-pci --no-telemetry --no-shconf "
-		  "--file-prefix=postern-4242 --lcores=0@(0-1),1@0 --log-level=4" },
+		  "--file-prefix=postern-4242 --lcores=0@(0),1@1 --log-level=4" },
 		{ "workers round robin over a gap", { .n_workers = 6, .memory_mb = 256,
 		  .log_level = 7, .hugepages = true }, CPUS_GAP, 5,
 		  "postern-relay -m 256 --no-pci --no-telemetry --no-shconf "
 		  "--file-prefix=postern-4242 --lcores=0@(0-3,6),1@0,2@1,3@2,4@3,5@6,6@0 "
 		  "--log-level=7" },
+		{ "spare CPUs for the main lcore", { .n_workers = 3, .memory_mb = 128,
+		  .log_level = 4 }, CPUS_GAP, 5,
+		  "postern-relay --no-huge -m 128 --no-pci --no-telemetry --no-shconf "
+		  "--file-prefix=postern-4242 --lcores=0@(0-1),1@2,2@3,3@6 --log-level=4" },
 		{ "devices and eal.args", { .n_workers = 2, .memory_mb = 128, .log_level = 4,
 		  .devices = devices, .n_devices = 2, .extra_args = extra, .n_extra = 2 },
 		  CPUS_0_1, 2,
@@ -92,16 +100,16 @@ Test(eal, options_name_the_program_prefix_and_cpus)
 		{ "everything", { .program = "relaybench", .file_prefix = "relaybench",
 		  .args_name = "--eal", .cpus = run, .n_cpus = 2 }, NULL, 0,
 		  "relaybench --no-huge -m 128 --no-pci --no-telemetry --no-shconf "
-		  "--file-prefix=relaybench-4242 --lcores=0@(2-3),1@2 --log-level=4" },
+		  "--file-prefix=relaybench-4242 --lcores=0@(2),1@3 --log-level=4" },
 		{ "CPUs in the caller's order", { .cpus = list, .n_cpus = 2 }, NULL, 0,
 		  "postern-relay --no-huge -m 128 --no-pci --no-telemetry --no-shconf "
-		  "--file-prefix=postern-4242 --lcores=0@(3,1),1@3 --log-level=4" },
+		  "--file-prefix=postern-4242 --lcores=0@(3),1@1 --log-level=4" },
 		{ "its own core list", { .program = "x", .no_lcores = true }, own_list, 3,
 		  "x --no-huge -m 128 --no-pci --no-telemetry --no-shconf "
 		  "--file-prefix=postern-4242 --log-level=4 --vdev=net_memif0 -l 0-1" },
 		{ "all zero: the relay's", { 0 }, NULL, 0,
 		  "postern-relay --no-huge -m 128 --no-pci --no-telemetry --no-shconf "
-		  "--file-prefix=postern-4242 --lcores=0@(0-3,6),1@0 --log-level=4" },
+		  "--file-prefix=postern-4242 --lcores=0@(0-3),1@6 --log-level=4" },
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -127,13 +135,13 @@ Test(eal, devices_given_in_the_extra_args_are_not_repeated)
 
 	cr_expect_str_eq(build(&p, CPUS_0_1, 2),
 			 "postern-relay --no-huge -m 64 --no-telemetry --no-shconf "
-			 "--file-prefix=postern-4242 --lcores=0@(0-1),1@0 --log-level=4 "
+			 "--file-prefix=postern-4242 --lcores=0@(0),1@1 --log-level=4 "
 			 "--vdev=net_memif0,role=client -a0000:3b:00.0");
 	p.n_devices = 1;
 	p.n_extra = 0;
 	cr_expect_str_eq(build(&p, CPUS_0_1, 2),
 			 "postern-relay --no-huge -m 64 --no-pci --no-telemetry --no-shconf "
-			 "--file-prefix=postern-4242 --lcores=0@(0-1),1@0 --log-level=4 "
+			 "--file-prefix=postern-4242 --lcores=0@(0),1@1 --log-level=4 "
 			 "--vdev=net_memif0,role=server");
 }
 

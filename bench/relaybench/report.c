@@ -356,10 +356,11 @@ static void table_dpdk(FILE *f, const struct run_result *r)
 	const struct transport_stats *tp = &r->t.tp;
 
 	fprintf(f, "dpdk port         %s (%s) %s, %u queue pair%s: frames rx %" PRIu64 " tx %"
-		PRIu64 ", unsent %" PRIu64 "; handoffs %" PRIu64 ", ring drops %" PRIu64
-		"; ARP in %" PRIu64 " out %" PRIu64 ", ND in %" PRIu64 " out %" PRIu64 "\n",
+		PRIu64 ", waited %" PRIu64 ", unsent %" PRIu64 "; handoffs %" PRIu64
+		", ring drops %" PRIu64 "; ARP in %" PRIu64 " out %" PRIu64 ", ND in %" PRIu64
+		" out %" PRIu64 "\n",
 		d->port, d->driver, d->mac, d->queues, d->queues == 1 ? "" : "s", d->rx_frames,
-		d->tx_frames, d->tx_unsent, tp->handoffs_out, tp->handoff_drops,
+		d->tx_frames, d->tx_waited, d->tx_unsent, tp->handoffs_out, tp->handoff_drops,
 		d->arp_requests_in + d->arp_replies_in, d->arp_requests_out + d->arp_replies_out,
 		d->nd_solicits_in + d->nd_adverts_in, d->nd_solicits_out + d->nd_adverts_out);
 	fprintf(f, "                  mbufs in use %u before the run, %u after (pool %u)\n",
@@ -602,7 +603,7 @@ static json_t *j_dpdk(const struct run_result *r)
 		return json_null();
 	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:o, s:{s:o, s:o, s:o, s:b},"
 			 " s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o, s:o, s:o},"
-			 " s:{s:o, s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o, s:o, s:o}, s:o}",
+			 " s:{s:o, s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o, s:o, s:o, s:o}, s:o}",
 			 "port", d->port, "driver", d->driver, "mac", d->mac,
 			 "file_prefix", d->file_prefix, "queues", (int)d->queues,
 			 "link_up", d->link_up, "link_speed_mbps", count(d->link_speed),
@@ -620,7 +621,8 @@ static json_t *j_dpdk(const struct run_result *r)
 			 "handoffs", "out", count(tp->handoffs_out), "in", count(tp->handoffs_in),
 			 "ring_drops", count(tp->handoff_drops),
 			 "polls", "busy", count(tp->polls_busy), "idle", count(tp->polls_idle),
-			 "device", "tx_unsent", count(d->tx_unsent), "imissed", count(d->imissed),
+			 "device", "tx_unsent", count(d->tx_unsent), "tx_waited",
+			 count(d->tx_waited), "imissed", count(d->imissed),
 			 "ierrors", count(d->ierrors), "rx_nombuf", count(d->rx_nombuf),
 			 "neighbour", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
 						"nd_solicits_in", count(d->nd_solicits_in),

@@ -99,6 +99,7 @@ struct transport_dpdk_info {
 	uint64_t nd_solicits_in, nd_adverts_out, nd_solicits_out, nd_adverts_in;
 	/* The devices. */
 	uint64_t tx_unsent;		/* frames the device did not take: freed */
+	uint64_t tx_waited;		/* frames a full TX ring made wait for a later flush */
 	uint64_t neigh_copies;		/* ARP/ND answers copied to other threads */
 	uint64_t stale;			/* frames left on a ring or queue between runs: freed */
 	uint64_t imissed, ierrors, oerrors, rx_nombuf;	/* the device's (dp_port_stats) */

@@ -127,10 +127,8 @@ static size_t put_run(char *s, size_t cap, size_t n, unsigned a, unsigned b, boo
  * has a CPU of its own, the last ones, and the main lcore the CPUs before
  * them: EAL runs its control threads on the CPUs no lcore uses, else on the
  * main lcore's, so the interrupt thread (link events, a virtual device's
- * control socket) never preempts a worker. That matters beyond latency:
- * net_memif unmaps its shared memory from that thread when the peer leaves,
- * while a worker preempted mid-burst may still be reading it (DPDK 22.11; see
- * docs/relay.md). With as many workers as CPUs or more, the main lcore may
+ * control socket) never preempts a worker (isolcpus, docs/deploy-dpdk.md).
+ * With as many workers as CPUs or more, the main lcore may
  * run on any of them (it sleeps in sigtimedwait and writes stats) and the
  * workers take them round robin.
  */

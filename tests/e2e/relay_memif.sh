@@ -7,8 +7,7 @@
 # under a named reason and answer nothing.
 #
 #   dpdk-testpmd (file prefix pst-tpmd-PID)        postern-relay (postern-<pid>)
-#   --no-huge, lcores 0,1 on CPU 0                  1 worker, idle "poll", on CPU 1;
-#                                                   its main lcore and EAL's threads on CPU 0
+#   --no-huge, lcores 0,1 on CPU 1                  1 worker, idle "poll"
 #   net_memif0,role=client ─── memif socket $T/memif.sock ─── net_memif0,role=server
 #   02:77:00:00:00:02, txonly                       02:77:00:00:00:01
 #   UDP 10.77.1.2:4000 → 10.77.1.1:51820, 64 B      10.77.1.1/24, listen :51820
@@ -31,12 +30,8 @@ RUN=$((WINDOW + 30))	# testpmd's bound: start, link, window, stop, quit, margin
 if [[ $(id -u) == 0 ]]; then EAL_RUN=/var/run/dpdk; else EAL_RUN=${XDG_RUNTIME_DIR:-/tmp}/dpdk; fi
 # testpmd leaves its EAL runtime files behind, whatever the outcome.
 trap 'rc=$?; set +e; rm -rf "${EAL_RUN:?}/pst-tpmd-$$"; e2e_cleanup $rc' EXIT
-# The relay gets both CPUs: its one worker takes the last alone (dp_eal_init), so
-# EAL's interrupt thread, which unmaps the memif regions when testpmd leaves,
-# never preempts it mid-burst (docs/relay.md, net_memif).
-tpmd_cpu=0
-relay_cpus=0
-(($(nproc) > 1)) && relay_cpus=0,1
+cpus=$(nproc)
+tpmd_cpu=$((cpus > 1 ? 1 : 0))
 
 MEMIF="net_memif0,socket=$T/memif.sock,socket-abstract=no"
 
@@ -61,7 +56,7 @@ EOF
 ctl() { "$B/relay/posternctl" --socket "$T/relay.sock" "$@"; }
 
 # --- the server side first: the relay ----------------------------------------------
-bg relay taskset -c "$relay_cpus" "$B/postern-relay" -c "$T/relay.conf"
+bg relay taskset -c 0 "$B/postern-relay" -c "$T/relay.conf"
 wait_for 30 ctl status || fail "relay did not start (no answer on its control socket)"
 wait_for 5 test -S "$T/memif.sock" || fail "the relay made no memif socket"
 pass "relay up as memif server on $T/memif.sock"

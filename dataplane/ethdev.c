@@ -481,4 +481,8 @@ void dp_ethdev_metrics(const struct dp_ethdev *s, struct metrics_backend *out)
 		dp_ethdev_l2stats_total(s, p, &mp->l2);
 	}
 	out->n_ports = n;
+	out->n_port_workers = RTE_MIN(s->n_workers, (unsigned)CONTROL_MAX_WORKERS);
+	/* Another thread's counter: an aligned 64-bit load, at worst one increment old. */
+	for (unsigned w = 0; w < out->n_port_workers; w++)
+		out->tx_unsent[w] = s->w[w].st.tx_unsent;
 }

@@ -308,10 +308,25 @@ static void render_sockets(FILE *f, const struct metrics_backend *b)
 	}
 }
 
+static void render_port_workers(FILE *f, const struct metrics_backend *b)
+{
+	unsigned n = b->n_port_workers < CONTROL_MAX_WORKERS ? b->n_port_workers :
+							       CONTROL_MAX_WORKERS;
+
+	header(f, "postern_worker_tx_unsent_total", "counter",
+	       "Frames a DPDK port's TX queue refused (full), freed by the worker: "
+	       "packets the relay forwarded that never left.");
+	for (unsigned w = 0; w < n; w++)
+		fprintf(f, "postern_worker_tx_unsent_total{worker=\"%u\"} %" PRIu64 "\n", w,
+			b->tx_unsent[w]);
+}
+
 static void render_backend(FILE *f, const struct metrics_backend *b)
 {
 	if (n_ports(b))
 		render_ports(f, b);
+	if (b->n_port_workers)
+		render_port_workers(f, b);
 	if (n_sockets(b))
 		render_sockets(f, b);
 }

@@ -66,6 +66,9 @@ struct metrics_socket {
 struct metrics_backend {
 	unsigned n_ports;
 	struct metrics_port ports[METRICS_MAX_PORTS];
+	/* DPDK: frames a device's TX queue refused (full), freed by worker [i]. */
+	unsigned n_port_workers;
+	uint64_t tx_unsent[CONTROL_MAX_WORKERS];
 	unsigned n_sockets;
 	struct metrics_socket sockets[METRICS_MAX_SOCKETS];
 };

@@ -196,11 +196,23 @@ check stream 1 4 || fail "stream run: see above; $(head -c 600 "$T/stream.json")
 # none of its own frames. The relay, which has no such queue, may refuse frames for
 # relaybench's full ring (event=tx_unsent); a message lost must be one of those.
 rb burst --model stream --size 64 --inflight 16 --warmup 1 --duration 2
-python3 - "$T/burst.json" "$T/relay.log" <<'PY' || fail "burst run: see above"
+ip netns exec "$NS" python3 - "$T/burst.metrics" <<'PY' || fail "GET /metrics failed"
+import sys, urllib.request
+r = urllib.request.urlopen("http://127.0.0.1:9180/metrics", timeout=5)
+open(sys.argv[1], "wb").write(r.read())
+PY
+python3 "$(dirname "$0")/../metrics_check.py" "$T/burst.metrics" || fail "/metrics is malformed"
+python3 - "$T/burst.json" "$T/relay.log" "$T/burst.metrics" <<'PY' || fail "burst run: see above"
 import json, re, sys
 j = json.load(open(sys.argv[1]))
-refused = sum(int(n) for n in re.findall(r"event=tx_unsent worker=\d+ count=(\d+)",
-                                         open(sys.argv[2]).read()))
+logged = sum(int(n) for n in re.findall(r"event=tx_unsent worker=\d+ count=(\d+)",
+                                        open(sys.argv[2]).read()))
+series = re.findall(r'^postern_worker_tx_unsent_total\{worker="(\d+)"\} (\d+)$',
+                    open(sys.argv[3]).read(), re.M)
+assert [w for w, _ in series] == ["0"], ("one series per worker", series)
+refused = int(series[0][1])
+# The log reports the counter once a second: it may lag /metrics, never lead it.
+assert refused >= logged, ("/metrics behind the log", refused, logged)
 h, m, p, g = j["handshakes"], j["messages"], j["packets"], j["generator"]
 d = g["dpdk"]["device"]
 assert h["completed"] == h["expected"], h

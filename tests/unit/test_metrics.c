@@ -426,6 +426,35 @@ Test(metrics, sockets_carry_their_kernel_drops)
 	free(text);
 }
 
+/* DPDK: what each worker's device refused to send, so a full TX queue is never silent. */
+Test(metrics, dpdk_workers_carry_their_refused_frames)
+{
+	size_t len;
+	char *text, errors[4096];
+
+	fill(2);
+	fill_backend(1, 0, 0);
+	text = render_with(2, true, NULL, backend, &len);
+	cr_assert_null(strstr(text, "postern_worker_tx_unsent_total"), "no DPDK workers given");
+	free(text);
+
+	backend->n_port_workers = 2;
+	backend->tx_unsent[0] = 0;
+	backend->tx_unsent[1] = 576;
+	text = render_with(2, true, NULL, backend, &len);
+	cr_assert_eq(check(text, len, errors), 0, "%s", errors);
+	cr_assert(strstr(text, "\n# TYPE postern_worker_tx_unsent_total counter\n"));
+	cr_assert(strstr(text, "\npostern_worker_tx_unsent_total{worker=\"0\"} 0\n"), "%s", text);
+	cr_assert(strstr(text, "\npostern_worker_tx_unsent_total{worker=\"1\"} 576\n"));
+	free(text);
+
+	/* A count beyond the array is cut at CONTROL_MAX_WORKERS. */
+	backend->n_port_workers = CONTROL_MAX_WORKERS + 3;
+	text = render_with(2, true, NULL, backend, &len);
+	cr_assert_eq(count(text, "\npostern_worker_tx_unsent_total{"), CONTROL_MAX_WORKERS);
+	free(text);
+}
+
 /* The checker is only worth running if it fails what is wrong: one line per defect. */
 Test(metrics, the_checker_rejects_malformed_expositions)
 {

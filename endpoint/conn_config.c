@@ -146,7 +146,7 @@ static int set_log_level(struct conn_config *c, const struct setting *s, const c
 
 /* -- relays: an entry is built by its two parts, then committed -- */
 
-static int relay_address(struct conn_config_relay *r, const char *v, char *msg, size_t len)
+static int relay_address(struct ep_config_relay *r, const char *v, char *msg, size_t len)
 {
 	const char *why;
 	bool literal;
@@ -159,12 +159,12 @@ static int relay_address(struct conn_config_relay *r, const char *v, char *msg, 
 	return 0;
 }
 
-static int relay_key(struct conn_config_relay *r, const char *v, char *msg, size_t len)
+static int relay_key(struct ep_config_relay *r, const char *v, char *msg, size_t len)
 {
 	return keys_load_public(v, r->public_key, msg, len) ? -EINVAL : 0;
 }
 
-static int relay_commit(struct conn_config *c, const struct conn_config_relay *r, char *msg,
+static int relay_commit(struct conn_config *c, const struct ep_config_relay *r, char *msg,
 			size_t len)
 {
 	for (unsigned i = 0; i < c->n_relays; i++)
@@ -181,7 +181,7 @@ static int relay_commit(struct conn_config *c, const struct conn_config_relay *r
 static int add_relay_text(struct conn_config *c, const struct setting *s, const char *v,
 			  const struct origin *o, char *msg, size_t len)
 {
-	struct conn_config_relay r = { 0 };
+	struct ep_config_relay r = { 0 };
 	const char *comma = strchr(v, ',');
 	char addr[EP_CONFIG_ADDR_MAX + 1];
 
@@ -368,7 +368,7 @@ enum { RELAY_ADDRESS, RELAY_PUBLIC_KEY };
 static int relay_member(const struct cfgfile *f, const config_setting_t *m, const char *label,
 			unsigned key, void *arg)
 {
-	struct conn_config_relay *r = arg;
+	struct ep_config_relay *r = arg;
 	char msg[MSG_MAX];
 	const char *v;
 
@@ -385,7 +385,7 @@ static int file_relay(const struct cfgfile *f, const config_setting_t *g, const 
 		      unsigned index, void *arg)
 {
 	static const uint8_t zero[KEYS_LEN];
-	struct conn_config_relay r = { 0 };
+	struct ep_config_relay r = { 0 };
 	char msg[MSG_MAX];
 	int ret;
 

@@ -80,14 +80,6 @@ struct conn_config_args {
 	struct cfgargs_flags flags;	/* the settings' flags, in order (values in argv) */
 };
 
-struct conn_config_relay {
-	char address[EP_CONFIG_ADDR_MAX + 1];	/* as written */
-	char host[EP_CONFIG_HOST_MAX + 1];	/* a name or a literal, no brackets */
-	char port[EP_CONFIG_PORT_MAX + 1];
-	uint8_t public_key[KEYS_LEN];
-	char where[CONN_CONFIG_WHERE_MAX];
-};
-
 /* A local TCP listener for one route. */
 struct conn_listen {
 	char route[EP_CONFIG_NAME_MAX + 1];
@@ -101,7 +93,7 @@ struct conn_listen {
 struct conn_config {
 	const char *file;			/* NULL: no file */
 
-	struct conn_config_relay relays[CONN_CONFIG_MAX_RELAYS];
+	struct ep_config_relay relays[CONN_CONFIG_MAX_RELAYS];
 	unsigned n_relays;
 	enum suite_id hop_suite;		/* offered to the relays */
 	char *private_key;			/* paths */

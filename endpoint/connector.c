@@ -33,7 +33,6 @@
 #include "endpoint/connector_internal.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,7 +45,7 @@
 #include <sys/signalfd.h>
 
 #include "endpoint/ep_config.h"
-#include "endpoint/udp.h"
+#include "endpoint/ep_relay.h"
 
 #define BACKOFF_MIN_NS (250 * QUIC_NS_PER_MS)
 #define BACKOFF_MAX_NS (4 * QUIC_NS_PER_S)
@@ -617,29 +616,6 @@ int connector_run(struct connector *cn)
 
 /* ---- setup ---- */
 
-/* A relay's address as hop_link takes it: numeric, resolved now (docs/connector.md). */
-static int resolve_relay(const struct conn_config_relay *r, struct hop_link_relay *out,
-			 char *err, size_t errlen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
-	int ret;
-
-	ret = getaddrinfo(r->host, r->port, &hints, &ai);
-	if (ret != 0) {
-		snprintf(err, errlen, "%s: relay '%s': cannot resolve: %s", r->where, r->address,
-			 gai_strerror(ret));
-		return -EHOSTUNREACH;
-	}
-	ret = udp_addr_format(ai->ai_addr, ai->ai_addrlen, out->addr, sizeof(out->addr));
-	freeaddrinfo(ai);
-	if (ret < 0) {
-		snprintf(err, errlen, "%s: relay '%s': address too long", r->where, r->address);
-		return ret;
-	}
-	memcpy(out->pub, r->public_key, sizeof(out->pub));
-	return 0;
-}
-
 static int watch_add(struct connector *cn, int fd, struct watch *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
@@ -671,7 +647,7 @@ static int make_link(struct connector *cn, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
-		ret = resolve_relay(&cfg->relays[i], &relays[i], err, errlen);
+		ret = ep_relay_resolve(&cfg->relays[i], &relays[i], err, errlen);
 		if (ret < 0)
 			return ret;
 	}

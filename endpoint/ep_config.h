@@ -37,6 +37,15 @@ enum {
 	EP_CONFIG_ERR_MAX = 1024,		/* a message buffer that always suffices */
 };
 
+/* A relay to dial, as configured: "host:port" and its pinned static key. */
+struct ep_config_relay {
+	char address[EP_CONFIG_ADDR_MAX + 1];	/* as written */
+	char host[EP_CONFIG_HOST_MAX + 1];	/* a name or a literal, no brackets */
+	char port[EP_CONFIG_PORT_MAX + 1];
+	uint8_t public_key[KEYS_LEN];
+	char where[EP_CONFIG_WHERE_MAX];	/* "FILE:LINE", "POSTERN_X" or "--x" */
+};
+
 /* What an endpoint offers relays unless hop_suite says otherwise (protocol.md §3.1). */
 #define EP_CONFIG_DEFAULT_HOP_SUITE SUITE_CHACHAPOLY_BLAKE2S
 

@@ -20,7 +20,6 @@
 #include "endpoint/gateway_internal.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "endpoint/udp.h"
+#include "endpoint/ep_relay.h"
 #include "relay/log.h"
 
 enum {
@@ -82,29 +81,6 @@ void gw_watch_sync(struct gateway *g, struct gw_watch *w, int fd, uint32_t event
 	w->events = events;
 }
 
-/* "host:port" as configured → the numeric form hop_link takes (a name is resolved now). */
-static int resolve_relay(const struct gw_config_relay *r, struct hop_link_relay *out,
-			 char *err, size_t errlen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res;
-	int ret;
-
-	ret = getaddrinfo(r->host, r->port, &hints, &res);
-	if (ret != 0) {
-		snprintf(err, errlen, "%s: relay %s: %s", r->where, r->address, gai_strerror(ret));
-		return -EHOSTUNREACH;
-	}
-	ret = udp_addr_format(res->ai_addr, res->ai_addrlen, out->addr, sizeof(out->addr));
-	freeaddrinfo(res);
-	if (ret < 0) {
-		snprintf(err, errlen, "%s: relay %s: cannot use its address", r->where,
-			 r->address);
-		return ret;
-	}
-	memcpy(out->pub, r->public_key, sizeof(out->pub));
-	return 0;
-}
-
 static int make_link(struct gateway *g, char *err, size_t errlen)
 {
 	const struct gw_config *cfg = g->cfg;
@@ -117,7 +93,7 @@ static int make_link(struct gateway *g, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
-		ret = resolve_relay(&cfg->relays[i], &relays[i], err, errlen);
+		ret = ep_relay_resolve(&cfg->relays[i], &relays[i], err, errlen);
 		if (ret < 0)
 			return ret;
 	}

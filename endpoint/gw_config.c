@@ -53,7 +53,7 @@ enum { RELAY_ADDRESS, RELAY_PUBLIC_KEY };
 
 /* One relays entry while its members are read. */
 struct relay_entry {
-	struct gw_config_relay *r;
+	struct ep_config_relay *r;
 	bool has_addr, has_key;
 };
 
@@ -61,7 +61,7 @@ static int relay_member(const struct cfgfile *f, const config_setting_t *m, cons
 			unsigned key, void *arg)
 {
 	struct relay_entry *e = arg;
-	struct gw_config_relay *r = e->r;
+	struct ep_config_relay *r = e->r;
 	char kerr[MSG_MAX];
 	const char *v, *why;
 	bool literal;

@@ -75,15 +75,6 @@ struct gw_config_args {
 	const char *file;	/* -c/--config; GW_CONFIG_DEFAULT_FILE if not given */
 };
 
-/* A relay to dial: "host:port" and its pinned static key. */
-struct gw_config_relay {
-	char address[EP_CONFIG_ADDR_MAX + 1];	/* as written */
-	char host[EP_CONFIG_HOST_MAX + 1];	/* a name or a literal, no brackets */
-	char port[EP_CONFIG_PORT_MAX + 1];
-	uint8_t public_key[KEYS_LEN];
-	char where[EP_CONFIG_WHERE_MAX];	/* "FILE:LINE" of the entry */
-};
-
 /* A route: a name agents ask for, and what it connects to. */
 struct gw_route {
 	char name[EP_CONFIG_NAME_MAX + 1];
@@ -108,7 +99,7 @@ struct gw_route {
 struct gw_config {
 	const char *file;
 
-	struct gw_config_relay relays[EP_CONFIG_MAX_RELAYS];
+	struct ep_config_relay relays[EP_CONFIG_MAX_RELAYS];
 	unsigned n_relays;
 	enum suite_id hop_suite;		/* offered to every relay */
 	char *private_key;			/* paths */

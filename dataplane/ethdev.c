@@ -412,25 +412,13 @@ int dp_ethdev_port_info(const struct dp_ethdev *s, unsigned port,
 	return 0;
 }
 
-int dp_ethdev_port_stats(const struct dp_ethdev *s, unsigned port,
-			 struct dp_ethdev_port_stats *out)
+int dp_ethdev_port_stats(const struct dp_ethdev *s, unsigned port, struct dp_port_stats *out)
 {
-	struct dp_port_stats st;
-	int ret;
-
-	memset(out, 0, sizeof(*out));
-	if (port >= s->n_ports)
+	if (port >= s->n_ports) {
+		memset(out, 0, sizeof(*out));
 		return -ENOENT;
-	ret = dp_port_stats(&s->port[port].dev, &st);
-	if (ret)
-		return ret;
-	*out = (struct dp_ethdev_port_stats){
-		.ipackets = st.ipackets, .opackets = st.opackets,
-		.ibytes = st.ibytes, .obytes = st.obytes,
-		.imissed = st.imissed, .ierrors = st.ierrors, .oerrors = st.oerrors,
-		.rx_nombuf = st.rx_nombuf,
-	};
-	return 0;
+	}
+	return dp_port_stats(&s->port[port].dev, out);
 }
 
 void dp_ethdev_worker_stats(const struct dp_ethdev *s, unsigned worker,

@@ -128,14 +128,6 @@ struct dp_ethdev_worker_stats {
 	uint64_t sleeps, wakeups;	/* idle sleeps, and those cut short by a wake */
 };
 
-/* A port's own counters (rte_eth_stats). */
-struct dp_ethdev_port_stats {
-	uint64_t ipackets, opackets, ibytes, obytes;
-	uint64_t imissed;		/* dropped by the device: RX queue full */
-	uint64_t ierrors, oerrors;
-	uint64_t rx_nombuf;		/* RX mbuf allocation failures */
-};
-
 /* "sleep" / "poll". */
 const char *dp_ethdev_idle_name(enum dp_ethdev_idle idle);
 
@@ -191,7 +183,7 @@ int dp_ethdev_port_info(const struct dp_ethdev *s, unsigned port,
 
 /* The device's counters. @return 0, -ENOENT, or the device's -errno. */
 int dp_ethdev_port_stats(const struct dp_ethdev *s, unsigned port,
-			 struct dp_ethdev_port_stats *out);
+			 struct dp_port_stats *out);
 
 /* A copy of worker @worker's counters (zero for an index out of range). */
 void dp_ethdev_worker_stats(const struct dp_ethdev *s, unsigned worker,

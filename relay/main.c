@@ -83,7 +83,7 @@ struct relay_run {
 	char stats_err[ERR_MAX];	/* last stats-file error, logged once */
 	struct dp_sock_io_stats io_seen[RELAY_MAX_WORKERS];
 	struct dp_ethdev_worker_stats eth_seen[RELAY_MAX_WORKERS];
-	struct dp_ethdev_port_stats port_seen[DP_ETHDEV_MAX_PORTS];
+	struct dp_port_stats port_seen[DP_ETHDEV_MAX_PORTS];
 };
 
 static uint64_t now_ns(void)
@@ -338,7 +338,7 @@ static void log_port_errors(struct relay_run *run)
 	}
 	for (unsigned p = 0; p < dp_ethdev_port_count(run->ethdev) && p < DP_ETHDEV_MAX_PORTS;
 	     p++) {
-		struct dp_ethdev_port_stats now, *seen = &run->port_seen[p];
+		struct dp_port_stats now, *seen = &run->port_seen[p];
 		struct dp_ethdev_port_info pi;
 
 		if (dp_ethdev_port_stats(run->ethdev, p, &now) ||

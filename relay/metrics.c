@@ -132,7 +132,7 @@ enum { PORT_SAMPLES_MAX = 8 };
 /* One sample of a per-port family: the labels after port="...", and where its value is. */
 struct port_sample {
 	const char *labels;		/* "" or ",type=\"request\",direction=\"in\"" */
-	size_t offset;			/* in struct dp_ethdev_port_stats or dp_l2stats */
+	size_t offset;			/* in struct dp_port_stats or dp_l2stats */
 };
 
 struct port_family {
@@ -142,7 +142,7 @@ struct port_family {
 	struct port_sample s[PORT_SAMPLES_MAX];	/* up to the first with labels NULL */
 };
 
-#define DEV(f) { "", offsetof(struct dp_ethdev_port_stats, f) }
+#define DEV(f) { "", offsetof(struct dp_port_stats, f) }
 #define L2(f) { "", offsetof(struct dp_l2stats, f) }
 #define L2L(labels, f) { labels, offsetof(struct dp_l2stats, f) }
 

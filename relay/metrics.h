@@ -51,7 +51,7 @@ enum {
 struct metrics_port {
 	char name[DP_PORTCONF_NAME_MAX];	/* the port label: its ethdev name */
 	bool have_device;			/* false: the device would not tell */
-	struct dp_ethdev_port_stats device;
+	struct dp_port_stats device;
 	struct dp_l2stats l2;			/* every worker's on this port, added up */
 };
 

@@ -84,7 +84,7 @@ static void fill_port(struct metrics_port *p, const char *name, bool have_device
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->have_device = have_device;
-	p->device = (struct dp_ethdev_port_stats){
+	p->device = (struct dp_port_stats){
 		.ipackets = 1000 * k, .opackets = 900 * k, .ibytes = 64000 * k,
 		.obytes = 60000 * k, .imissed = 3 * k, .ierrors = 2 * k, .oerrors = k,
 		.rx_nombuf = 4 * k,

@@ -103,6 +103,34 @@ static bool is_trailing_space(char c)
 	return c == '\n' || c == '\r' || c == ' ' || c == '\t';
 }
 
+int keys_check_file(int fd, const char *path, const char *kind, const char *secret,
+		    char *err, size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		say(err, errlen, "%s: cannot stat: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		say(err, errlen, "%s is a directory, not a %s file", path, kind);
+		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		say(err, errlen, "%s is not a regular file", path);
+		return -EINVAL;
+	}
+	if (secret && (st.st_mode & 077)) {
+		say(err, errlen,
+		    "%s has mode %04o: a %s must not be accessible to group or others; "
+		    "run: chmod 600 %s", path, (unsigned)(st.st_mode & 07777), secret, path);
+		return -EPERM;
+	}
+	return 0;
+}
+
 /*
  * Read and parse the key file at @path; @private adds the mode check. Messages
  * never quote the file's content: it may be a private key.
@@ -112,7 +140,6 @@ static int read_key_file(const char *path, bool private, uint8_t key[KEYS_LEN],
 {
 	char buf[KEY_FILE_MAX];
 	size_t len = 0;
-	struct stat st;
 	ssize_t n;
 	int fd, ret;
 
@@ -126,28 +153,9 @@ static int read_key_file(const char *path, bool private, uint8_t key[KEYS_LEN],
 			say(err, errlen, "%s: cannot open: %s", path, strerror(-ret));
 		return ret;
 	}
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		say(err, errlen, "%s: cannot stat: %s", path, strerror(-ret));
+	ret = keys_check_file(fd, path, "key", private ? "private key" : NULL, err, errlen);
+	if (ret)
 		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		ret = -EISDIR;
-		say(err, errlen, "%s is a directory, not a key file", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		say(err, errlen, "%s is not a regular file", path);
-		goto out;
-	}
-	if (private && (st.st_mode & 077)) {
-		ret = -EPERM;
-		say(err, errlen,
-		    "%s has mode %04o: a private key must not be accessible to group or others; "
-		    "run: chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
-		goto out;
-	}
 	while (len < sizeof(buf)) {
 		n = read(fd, buf + len, sizeof(buf) - len);
 		if (n < 0 && errno == EINTR)

@@ -57,6 +57,26 @@ void keys_to_text(const uint8_t key[KEYS_LEN], char text[KEYS_TEXT_LEN + 1]);
 int keys_from_text(const char *text, size_t len, uint8_t key[KEYS_LEN]);
 
 /*
+ * Check the file open at @fd (named @path in messages) before a secret or a
+ * key is read from it: it must be a regular file, and if @secret names what
+ * it holds ("private key", "token"), one that neither group nor others may
+ * read or write (mode & 077 == 0), since a secret others can read is no
+ * longer secret. Checked with fstat() on @fd, so the mode checked is the mode
+ * of the file the caller reads: there is no window to swap the file. Open @fd
+ * with O_NONBLOCK, so that a FIFO at @path is refused here instead of hanging
+ * the open. @kind names the file in "PATH is a directory, not a KIND file".
+ * Messages, word for word (relay/cfgfile.h quotes them):
+ *   "PATH: cannot stat: STRERROR", "PATH is a directory, not a KIND file",
+ *   "PATH is not a regular file",
+ *   "PATH has mode 0644: a SECRET must not be accessible to group or others;
+ *    run: chmod 600 PATH".
+ * @return 0; -EISDIR, -EINVAL (not a regular file), -EPERM (mode), or the
+ * -errno of fstat(). @fd stays open either way: the caller closes it.
+ */
+int keys_check_file(int fd, const char *path, const char *kind, const char *secret,
+		    char *err, size_t errlen);
+
+/*
  * Read a private key from the file at @path. The file must be a regular file
  * that neither group nor others may read or write (mode & 077 == 0): a key
  * others can read is no longer private, so it is refused, with the fix in the

@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -309,7 +308,6 @@ int cfgfile_members(const struct cfgfile *f, const config_setting_t *g, const ch
 int cfgfile_read(const char *path, bool secret, const char *what, char *buf, size_t cap,
 		 size_t *len, char *err, size_t errlen)
 {
-	struct stat st;
 	size_t got = 0;
 	ssize_t n;
 	int fd, ret = 0;
@@ -323,30 +321,10 @@ int cfgfile_read(const char *path, bool secret, const char *what, char *buf, siz
 			cfgfile_msg(err, errlen, "%s: cannot open: %s", path, strerror(-ret));
 		return ret;
 	}
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		cfgfile_msg(err, errlen, "%s: cannot stat: %s", path, strerror(-ret));
+	/* On the descriptor read: no window to swap the file after the check. */
+	ret = keys_check_file(fd, path, what, secret ? what : NULL, err, errlen);
+	if (ret)
 		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		ret = -EISDIR;
-		cfgfile_msg(err, errlen, "%s is a directory, not a %s file", path, what);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		cfgfile_msg(err, errlen, "%s is not a regular file", path);
-		goto out;
-	}
-	/* fstat of the descriptor read: no window to swap the file after the check. */
-	if (secret && (st.st_mode & 077)) {
-		ret = -EPERM;
-		cfgfile_msg(err, errlen,
-			    "%s has mode %04o: a %s must not be accessible to group or others; "
-			    "run: chmod 600 %s",
-			    path, (unsigned)(st.st_mode & 07777), what, path);
-		goto out;
-	}
 	while (got < cap - 1) {
 		n = read(fd, buf + got, cap - 1 - got);
 		if (n < 0 && errno == EINTR)

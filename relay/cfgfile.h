@@ -172,9 +172,9 @@ int cfgfile_members(const struct cfgfile *f, const config_setting_t *g, const ch
  * Read the whole regular file at @path into @buf (@cap bytes, NUL-terminated;
  * at most @cap - 2 bytes of content) and set *@len. A @secret file must grant
  * nothing to group or others (mode 0600 or stricter), checked on the file
- * actually read, like a private key (crypto/keys.h). @what names the kind of
- * file in messages ("token", "certificate", "private key"), which never quote
- * the content:
+ * actually read by keys_check_file(), as a private key is (crypto/keys.h).
+ * @what names the kind of file in messages ("token", "certificate", "private
+ * key"), which never quote the content:
  *   "PATH: no such file", "PATH is a directory, not a WHAT file",
  *   "PATH has mode 0644: a WHAT must not be accessible to group or others;
  *    run: chmod 600 PATH", "PATH: too large for a WHAT file".

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "bench/relaybench/fail.h"
+
 /* Comparisons of computed core counts tolerate rounding, not more. */
 #define EPSILON 1e-9
 
@@ -24,19 +26,6 @@ static const char *const limit_names[] = {
 const char *plan_limit_name(enum plan_limit l)
 {
 	return limit_names[l];
-}
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
 }
 
 /* --- the message mix ---------------------------------------------------------- */
@@ -98,42 +87,43 @@ static int check(const struct plan_measured *m, const struct plan_target *t, cha
 		 size_t errlen)
 {
 	if (!positive(m->pps_per_core))
-		return fail(err, errlen, -EINVAL, "packets per core: %g is not a positive rate",
-			    m->pps_per_core);
+		return fail_set(err, errlen, -EINVAL, "packets per core: %g is not a positive rate",
+				m->pps_per_core);
 	if (!positive(m->hs_per_core))
-		return fail(err, errlen, -EINVAL, "--handshakes-per-core: %g is not a positive "
-			    "rate", m->hs_per_core);
+		return fail_set(err, errlen, -EINVAL, "--handshakes-per-core: %g is not a positive "
+				"rate", m->hs_per_core);
 	if (!t->gateways)
-		return fail(err, errlen, -EINVAL, "--gateways: a fleet needs at least one "
-			    "gateway");
+		return fail_set(err, errlen, -EINVAL, "--gateways: a fleet needs at least one "
+				"gateway");
 	if (!isfinite(t->gateway_kbps) || t->gateway_kbps < 0)
-		return fail(err, errlen, -EINVAL, "--gateway-kbps: %g is not a rate",
-			    t->gateway_kbps);
+		return fail_set(err, errlen, -EINVAL, "--gateway-kbps: %g is not a rate",
+				t->gateway_kbps);
 	if (!(t->headroom >= 0 && t->headroom <= PLAN_HEADROOM_MAX))
-		return fail(err, errlen, -EINVAL, "--headroom: %g is not a fraction from 0 to "
-			    "%.1f (0.3 keeps 30%% of every core spare)", t->headroom,
-			    PLAN_HEADROOM_MAX);
+		return fail_set(err, errlen, -EINVAL, "--headroom: %g is not a fraction from 0 to "
+				"%.1f (0.3 keeps 30%% of every core spare)", t->headroom,
+				PLAN_HEADROOM_MAX);
 	if (!t->cores_per_relay)
-		return fail(err, errlen, -EINVAL, "--cores-per-relay: a relay needs a core");
+		return fail_set(err, errlen, -EINVAL, "--cores-per-relay: a relay needs a core");
 	if (!positive(t->storm_s))
-		return fail(err, errlen, -EINVAL, "--reconnect-storm: %g s is not a time",
-			    t->storm_s);
+		return fail_set(err, errlen, -EINVAL, "--reconnect-storm: %g s is not a time",
+				t->storm_s);
 	if (!t->max_sessions || !t->max_channel_ends)
-		return fail(err, errlen, -EINVAL, "--max-sessions, --max-channel-ends: a relay "
-			    "limit of 0 admits nothing");
+		return fail_set(err, errlen, -EINVAL, "--max-sessions, --max-channel-ends: a relay "
+				"limit of 0 admits nothing");
 	if (t->model == MODEL_STREAM && t->size < MODEL_CHUNK_MIN)
-		return fail(err, errlen, -EINVAL, "--size: %u bytes is below the %d-byte "
-			    "minimum of a message", t->size, MODEL_CHUNK_MIN);
+		return fail_set(err, errlen, -EINVAL, "--size: %u bytes is below the %d-byte "
+				"minimum of a message", t->size, MODEL_CHUNK_MIN);
 	if (t->slo_p99_ms > 0 && m->p99_ms < 0)
-		return fail(err, errlen, -EINVAL, "--slo-p99: the p99 latency at the measured "
-			    "load is unknown; give --p99-ms (measured at --pps-per-core) or "
-			    "--from a run or sweep");
+		return fail_set(err, errlen, -EINVAL, "--slo-p99: the p99 latency at the measured "
+				"load is unknown; give --p99-ms (measured at --pps-per-core) or "
+				"--from a run or sweep");
 	/* Below, not at: a sweep step passes only below its SLO (sweep.c). */
 	if (t->slo_p99_ms > 0 && m->p99_ms >= t->slo_p99_ms)
-		return fail(err, errlen, -EINVAL, "the per-core figures were measured at p99 "
-			    "%.2f ms, at or above --slo-p99 %.2f ms: at that load the relay misses "
-			    "the target; measure again (relaybench sweep --slo-p99 %.0f) and plan "
-			    "from its knee", m->p99_ms, t->slo_p99_ms, ceil(t->slo_p99_ms));
+		return fail_set(err, errlen, -EINVAL, "the per-core figures were measured at "
+				"p99 %.2f ms, at or above --slo-p99 %.2f ms: at that load the "
+				"relay misses the target; measure again (relaybench sweep "
+				"--slo-p99 %.0f) and plan from its knee", m->p99_ms,
+				t->slo_p99_ms, ceil(t->slo_p99_ms));
 	return 0;
 }
 
@@ -188,15 +178,16 @@ int plan_compute(const struct plan_measured *m, const struct plan_target *t,
 	if (ret)
 		return ret;
 	if ((double)t->tenants * (double)t->channels_per_tenant > 1e12)
-		return fail(err, errlen, -EINVAL, "--tenants × --channels-per-tenant: %g "
-			    "channels is beyond any fleet", (double)t->tenants *
-			    (double)t->channels_per_tenant);
+		return fail_set(err, errlen, -EINVAL, "--tenants × --channels-per-tenant: %g "
+				"channels is beyond any fleet", (double)t->tenants *
+				(double)t->channels_per_tenant);
 	load(m, t, r);
 	/* A session lives on one worker (DESIGN §2): its packets cannot be spread. */
 	if (r->gateway_pps > r->pps_usable)
-		return fail(err, errlen, -EINVAL, "--gateway-kbps: one gateway's %.0f packets/s "
-			    "exceed one core's usable %.0f; a session lives on one worker, so no "
-			    "number of relays carries it", r->gateway_pps, r->pps_usable);
+		return fail_set(err, errlen, -EINVAL, "--gateway-kbps: one gateway's %.0f "
+				"packets/s exceed one core's usable %.0f; a session lives on one "
+				"worker, so no number of relays carries it", r->gateway_pps,
+				r->pps_usable);
 	r->n_by_sessions = (uint32_t)fmin(div_up(r->sessions, t->max_sessions),
 					  PLAN_RELAYS_MAX + 1.0);
 	ends = (uint64_t)t->max_channel_ends * t->cores_per_relay;
@@ -222,9 +213,9 @@ int plan_compute(const struct plan_measured *m, const struct plan_target *t,
 		r->limit = PLAN_LIMIT_CHANNEL_ENDS;
 	}
 	if (n > PLAN_RELAYS_MAX)
-		return fail(err, errlen, -ERANGE, "the target needs more than %d relays of %u "
-			    "cores (limited by %s): more cores per relay, or a smaller target",
-			    PLAN_RELAYS_MAX, t->cores_per_relay, limit_names[r->limit]);
+		return fail_set(err, errlen, -ERANGE, "the target needs more than %d relays of %u "
+				"cores (limited by %s): more cores per relay, or a smaller target",
+				PLAN_RELAYS_MAX, t->cores_per_relay, limit_names[r->limit]);
 	r->survivors = n;
 	r->relays = n + 1;
 	r->cores = (uint64_t)r->relays * t->cores_per_relay;
@@ -274,12 +265,12 @@ static int from_run(const json_t *doc, const char *name, uint32_t workers,
 	const json_t *g = json_object_get(doc, "generator");
 
 	if (!positive(pps))
-		return fail(err, errlen, -EINVAL, "--from %s: the run carried no traffic "
-			    "(throughput.relay_pps); plan from a run with agents", name);
+		return fail_set(err, errlen, -EINVAL, "--from %s: the run carried no traffic "
+				"(throughput.relay_pps); plan from a run with agents", name);
 	if (!positive(w) || w != floor(w))
-		return fail(err, errlen, -EINVAL, "--from %s: the run does not say how many "
-			    "workers the relay had (a run with --metrics does); give "
-			    "--relay-workers N", name);
+		return fail_set(err, errlen, -EINVAL, "--from %s: the run does not say how many "
+				"workers the relay had (a run with --metrics does); give "
+				"--relay-workers N", name);
 	m->pps_per_core = pps / w;
 	m->p99_ms = isnan(p99_us) ? -1 : p99_us / 1000;
 	snprintf(m->note, sizeof(m->note), "run: %.0f relay packets/s over %.0f worker%s%s",
@@ -301,8 +292,8 @@ static int from_sweep(const json_t *doc, const char *name, uint32_t workers,
 	size_t i;
 
 	if (!json_is_object(knee))
-		return fail(err, errlen, -EINVAL, "--from %s: the sweep has no knee (its first "
-			    "step already missed); sweep from a lower --rate-from", name);
+		return fail_set(err, errlen, -EINVAL, "--from %s: the sweep has no knee (its first "
+				"step already missed); sweep from a lower --rate-from", name);
 	for (i = 0; i < json_array_size(steps); i++) {
 		const json_t *s = json_array_get(steps, i);
 
@@ -313,11 +304,11 @@ static int from_sweep(const json_t *doc, const char *name, uint32_t workers,
 	sent = num_at(step, "packets_sent");
 	lost = num_at(step, "packets_lost");
 	if (!step || !positive(window) || !positive(sent) || !(lost >= 0) || lost > sent)
-		return fail(err, errlen, -EINVAL, "--from %s: the knee's step (packets_sent, "
-			    "packets_lost, config.duration_s) is missing or malformed", name);
+		return fail_set(err, errlen, -EINVAL, "--from %s: the knee's step (packets_sent, "
+				"packets_lost, config.duration_s) is missing or malformed", name);
 	if (!workers)
-		return fail(err, errlen, -EINVAL, "--from %s: a sweep does not record the "
-			    "relay's worker count; give --relay-workers N", name);
+		return fail_set(err, errlen, -EINVAL, "--from %s: a sweep does not record the "
+				"relay's worker count; give --relay-workers N", name);
 	/* Every echoed round trip is two packets into the relay (docs/relaybench.md). */
 	pps = 2 * (sent - lost) / window;
 	m->pps_per_core = pps / workers;
@@ -344,7 +335,7 @@ int plan_measured_from_json(const struct json_t *doc, const char *name, uint32_t
 		return from_run(doc, name, relay_workers, m, err, errlen);
 	if (schema && !strcmp(schema, "relaybench.sweep/1"))
 		return from_sweep(doc, name, relay_workers, m, err, errlen);
-	return fail(err, errlen, -EINVAL, "--from %s: not a relaybench run or sweep (schema "
+	return fail_set(err, errlen, -EINVAL, "--from %s: not a relaybench run or sweep (schema "
 		    "%s); save one with --json", name, schema ? schema : "missing");
 }
 

@@ -6,13 +6,13 @@
 #include "bench/relaybench/run.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench/relaybench/fail.h"
 #include "bench/relaybench/report.h"
 #include "bench/relaybench/scrape.h"
 
@@ -59,19 +59,6 @@ static void sleep_ns(uint64_t ns)
 			       .tv_nsec = (long)(ns % NS_PER_S) };
 
 	nanosleep(&ts, NULL);	/* a signal cuts it short: the caller checks */
-}
-
-static int failf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int failf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
 }
 
 static void set_phase(struct ctl *c, int phase)
@@ -181,21 +168,21 @@ static int start(struct ctl *c, char *err, size_t errlen)
 		if (!ret)
 			ret = worker_start(c->w[i]);
 		if (ret)
-			return failf(err, errlen, ret, "cannot start fleet thread %u: %s", i,
-				     strerror(-ret));
+			return fail_set(err, errlen, ret, "cannot start fleet thread %u: %s", i,
+					strerror(-ret));
 	}
 	for (;;) {
 		if (failed(c)) {
 			for (unsigned i = 0; i < c->n; i++)
 				if (worker_error(c->w[i])[0])
-					return failf(err, errlen, -EIO, "%s",
-						     worker_error(c->w[i]));
-			return failf(err, errlen, -EIO, "a fleet thread failed");
+					return fail_set(err, errlen, -EIO, "%s",
+							worker_error(c->w[i]));
+			return fail_set(err, errlen, -EIO, "a fleet thread failed");
 		}
 		if (__atomic_load_n(&c->sh.ready, __ATOMIC_ACQUIRE) == c->n)
 			return 0;
 		if (stopped(c))
-			return failf(err, errlen, -EINTR, "interrupted during setup");
+			return fail_set(err, errlen, -EINTR, "interrupted during setup");
 		sleep_ns(10 * NS_PER_MS);
 	}
 }
@@ -253,13 +240,13 @@ static int handshakes(struct ctl *c, char *err, size_t errlen)
 		totals(c, &sum);
 		c->r->setup_timed_out = true;
 		if (!sum.gw_up)
-			return failf(err, errlen, -ETIMEDOUT,
-				     "no gateway completed a handshake with %s in %.0f s (%llu "
-				     "started): is a relay listening there, is --relay-key its "
-				     "public key, and does it --trust the public key of "
-				     "--signing-key?", c->o->relay,
-				     (double)c->o->setup_timeout_ns / 1e9,
-				     (unsigned long long)sum.hs_started);
+			return fail_set(err, errlen, -ETIMEDOUT,
+					"no gateway completed a handshake with %s in %.0f s (%llu "
+					"started): is a relay listening there, is --relay-key its "
+					"public key, and does it --trust the public key of "
+					"--signing-key?", c->o->relay,
+					(double)c->o->setup_timeout_ns / 1e9,
+					(unsigned long long)sum.hs_started);
 	}
 	if (!c->o->agents || stopped(c))
 		return 0;
@@ -333,7 +320,7 @@ int run_execute(const struct opts *o, const struct run_inputs *in, bool progress
 	memset(r, 0, sizeof(*r));
 	ret = worker_totals_init(&r->t);
 	if (ret)
-		return failf(err, errlen, ret, "out of memory");
+		return fail_set(err, errlen, ret, "out of memory");
 	r->expected_handshakes = opts_endpoints(o);
 	r->expected_channels = (uint64_t)o->agents * o->channels;
 	r->window_s = o->agents ? (double)o->duration_ns / 1e9 : 0;
@@ -346,7 +333,7 @@ int run_execute(const struct opts *o, const struct run_inputs *in, bool progress
 		r->relay = true;
 		ret = scrape(&c, &c.m0);
 		if (ret) {
-			ret = failf(err, errlen, ret, "--metrics %s", r->relay_error);
+			ret = fail_set(err, errlen, ret, "--metrics %s", r->relay_error);
 			goto out_totals;
 		}
 	}
@@ -356,7 +343,7 @@ int run_execute(const struct opts *o, const struct run_inputs *in, bool progress
 	}
 	c.w = calloc(c.n, sizeof(*c.w));
 	if (!c.w) {
-		ret = failf(err, errlen, -ENOMEM, "out of memory");
+		ret = fail_set(err, errlen, -ENOMEM, "out of memory");
 		goto out_totals;
 	}
 	ret = start(&c, err, errlen);
@@ -373,7 +360,7 @@ int run_execute(const struct opts *o, const struct run_inputs *in, bool progress
 	set_phase(&c, WORKER_CLOSE);
 	for (unsigned i = 0; i < c.n; i++)
 		if (worker_join(c.w[i]) && !ret)
-			ret = failf(err, errlen, -EIO, "%s", worker_error(c.w[i]));
+			ret = fail_set(err, errlen, -EIO, "%s", worker_error(c.w[i]));
 	for (unsigned i = 0; i < c.n; i++)
 		worker_collect(c.w[i], &r->t);
 	r->signal = *in->stop;

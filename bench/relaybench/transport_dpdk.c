@@ -39,7 +39,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +54,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "bench/relaybench/fail.h"
 #include "bench/relaybench/flowport.h"
 #include "dataplane/eal.h"
 #include "dataplane/iface.h"
@@ -130,19 +130,6 @@ static uint64_t mono_ns(void)
 static struct transport_dpdk *dpdk_of(struct transport *t)
 {
 	return (struct transport_dpdk *)t;
-}
-
-static int failf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int failf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
 }
 
 /* --- TX ----------------------------------------------------------------------- */
@@ -605,11 +592,12 @@ static int resolve(struct transport_dpdk *t, char *err, size_t errlen)
 		if (now >= deadline) {
 			inet_ntop(relay->family == PKT_AF_INET ? AF_INET : AF_INET6, t->p->nh, text,
 				  sizeof(text));
-			return failf(err, errlen, -EHOSTUNREACH, "thread %u: no %s answer from %s "
-				     "within %.0f s: is it on the link of the DPDK port (else give "
-				     "--gateway)?", t->id, relay->family == PKT_AF_INET ?
-				     "ARP" : "neighbour discovery", text,
-				     (double)t->p->link_timeout_ns / 1e9);
+			return fail_set(err, errlen, -EHOSTUNREACH,
+					"thread %u: no %s answer from %s within %.0f s: is it "
+					"on the link of the DPDK port (else give --gateway)?",
+					t->id, relay->family == PKT_AF_INET ? "ARP" :
+					"neighbour discovery", text,
+					(double)t->p->link_timeout_ns / 1e9);
 		}
 		poll_once(t, NULL, &work);
 		tick(t, now);
@@ -619,8 +607,8 @@ static int resolve(struct transport_dpdk *t, char *err, size_t errlen)
 	}
 	flush_all(t);
 	if (ret)
-		return failf(err, errlen, ret, "thread %u: no route to --relay: %s", t->id,
-			     strerror(-ret));
+		return fail_set(err, errlen, ret, "thread %u: no route to --relay: %s", t->id,
+				strerror(-ret));
 	return 0;
 }
 
@@ -643,21 +631,21 @@ int transport_dpdk_create(struct transport **out, struct transport_dpdk_port *p,
 	int ret;
 
 	if (thread >= p->threads || !max_flows)
-		return failf(err, errlen, -EINVAL, "thread %u: no queue pair for it", thread);
+		return fail_set(err, errlen, -EINVAL, "thread %u: no queue pair for it", thread);
 	if (max_flows > flowport_capacity(&p->plan))
-		return failf(err, errlen, -ENOSPC, "thread %u: %u flows, but its share of source "
-			     "ports is %u: add --bind addresses", thread, max_flows,
-			     flowport_capacity(&p->plan));
+		return fail_set(err, errlen, -ENOSPC, "thread %u: %u flows, but its share of "
+				"source ports is %u: add --bind addresses", thread, max_flows,
+				flowport_capacity(&p->plan));
 	ret = pin(p, thread);
 	if (ret)
-		return failf(err, errlen, ret, "thread %u: cannot pin it to CPU %u: %s", thread,
-			     p->cpus[thread % p->n_cpus], strerror(-ret));
+		return fail_set(err, errlen, ret, "thread %u: cannot pin it to CPU %u: %s", thread,
+				p->cpus[thread % p->n_cpus], strerror(-ret));
 	if (rte_thread_register())
-		return failf(err, errlen, -rte_errno, "thread %u: EAL does not register it: %s",
-			     thread, rte_strerror(rte_errno));
+		return fail_set(err, errlen, -rte_errno, "thread %u: EAL does not register it: %s",
+				thread, rte_strerror(rte_errno));
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		ret = failf(err, errlen, -ENOMEM, "thread %u: out of memory", thread);
+		ret = fail_set(err, errlen, -ENOMEM, "thread %u: out of memory", thread);
 		goto err_register;
 	}
 	t->head.ops = &dpdk_ops;
@@ -672,13 +660,13 @@ int transport_dpdk_create(struct transport **out, struct transport_dpdk_port *p,
 	dp_txv_init(&t->tx, t->slots, TXV_CAP);
 	t->flows = calloc(max_flows, sizeof(*t->flows));
 	if (!t->flows) {
-		ret = failf(err, errlen, -ENOMEM, "thread %u: out of memory for %u flows", thread,
-			    max_flows);
+		ret = fail_set(err, errlen, -ENOMEM, "thread %u: out of memory for %u flows",
+			       thread, max_flows);
 		goto err_t;
 	}
 	ret = dp_l2l3_create(&t->l2, &p->ifc, p->pool, 0, (int)rte_socket_id(), &why);
 	if (ret) {
-		ret = failf(err, errlen, ret, "thread %u: %s", thread, why);
+		ret = fail_set(err, errlen, ret, "thread %u: %s", thread, why);
 		goto err_t;
 	}
 	ret = resolve(t, err, errlen);
@@ -751,9 +739,10 @@ static int make_iface(struct transport_dpdk_port *p, const struct transport_dpdk
 		a->family = fam;
 		a->prefix_len = fam == PKT_AF_INET ? 32 : 128;
 		if (!parse_ip(cfg->bind[i], fam, a->addr))
-			return failf(err, errlen, -EINVAL, "--bind: '%s' is not an %s address like "
-				     "--relay %s", cfg->bind[i],
-				     fam == PKT_AF_INET ? "IPv4" : "IPv6", cfg->relay);
+			return fail_set(err, errlen, -EINVAL,
+					"--bind: '%s' is not an %s address like --relay %s",
+					cfg->bind[i], fam == PKT_AF_INET ? "IPv4" : "IPv6",
+					cfg->relay);
 		ifc->listeners[i] = (struct pkt_addr){ .family = fam, .port = FLOWPORT_FIRST };
 		ifc->listener_port_hi[i] = flowport_port_hi(&p->plan);
 		memcpy(ifc->listeners[i].addr, a->addr, 16);
@@ -766,9 +755,10 @@ static int make_iface(struct transport_dpdk_port *p, const struct transport_dpdk
 	 */
 	if (cfg->gateway) {
 		if (!parse_ip(cfg->gateway, fam, gw))
-			return failf(err, errlen, -EINVAL, "--gateway: '%s' is not an %s address "
-				     "like --relay %s", cfg->gateway,
-				     fam == PKT_AF_INET ? "IPv4" : "IPv6", cfg->relay);
+			return fail_set(err, errlen, -EINVAL,
+					"--gateway: '%s' is not an %s address like --relay %s",
+					cfg->gateway, fam == PKT_AF_INET ? "IPv4" : "IPv6",
+					cfg->relay);
 	} else {
 		memcpy(gw, p->relay.addr, fam == PKT_AF_INET ? 4 : 16);
 	}
@@ -776,9 +766,9 @@ static int make_iface(struct transport_dpdk_port *p, const struct transport_dpdk
 	/* Checked now with a stand-in MAC, before EAL starts; again with the port's own. */
 	ifc->mac = (struct rte_ether_addr){ .addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } };
 	if (dp_iface_check(ifc, &why))
-		return failf(err, errlen, -EINVAL, "--bind/--relay/--gateway: %s", why);
+		return fail_set(err, errlen, -EINVAL, "--bind/--relay/--gateway: %s", why);
 	if (!dp_iface_next_hop(ifc, fam, p->relay.addr, p->nh))
-		return failf(err, errlen, -EINVAL, "--relay %s: no next hop", cfg->relay);
+		return fail_set(err, errlen, -EINVAL, "--relay %s: no next hop", cfg->relay);
 	return 0;
 }
 
@@ -802,9 +792,9 @@ static int open_port(struct transport_dpdk_port *p, char *err, size_t errlen)
 		char what[256];
 
 		snprintf(what, sizeof(what), "%s", err);
-		return failf(err, errlen, ret, "--eal: %s: relaybench drives exactly one port "
-			     "(give one --vdev=net_memif0,... or --vdev=net_af_packet0,iface=..., "
-			     "or -a PCI)", what);
+		return fail_set(err, errlen, ret, "--eal: %s: relaybench drives exactly one "
+				"port (give one --vdev=net_memif0,... or "
+				"--vdev=net_af_packet0,iface=..., or -a PCI)", what);
 	}
 	if (ret)
 		return ret;
@@ -817,19 +807,20 @@ static int open_port(struct transport_dpdk_port *p, char *err, size_t errlen)
 	p->ifc.mac = pi->mac;
 	p->ifc.tx_offloads = pi->tx_offloads;
 	if (dp_iface_check(&p->ifc, &why))
-		return failf(err, errlen, -EINVAL, "port %s (%s): %s", pi->name, pi->driver, why);
+		return fail_set(err, errlen, -EINVAL, "port %s (%s): %s", pi->name, pi->driver,
+				why);
 	return 0;
 }
 
 static int wait_link(struct transport_dpdk_port *p, char *err, size_t errlen)
 {
 	if (dp_port_wait_link(&p->port, (unsigned)(p->link_timeout_ns / 1000000)))
-		return failf(err, errlen, -ETIMEDOUT, "port %s (%s): link still down after "
-			     "%.0f s%s", p->info.port, p->info.driver,
-			     (double)p->link_timeout_ns / 1e9,
-			     !strcmp(p->info.driver, "net_memif") ? " (is the relay, the "
-			     "memif server, up on that socket, with at least --threads "
-			     "workers? memif pairs queue i with the server's queue i)" : "");
+		return fail_set(err, errlen, -ETIMEDOUT, "port %s (%s): link still down after "
+				"%.0f s%s", p->info.port, p->info.driver,
+				(double)p->link_timeout_ns / 1e9,
+				!strcmp(p->info.driver, "net_memif") ? " (is the relay, the "
+				"memif server, up on that socket, with at least --threads "
+				"workers? memif pairs queue i with the server's queue i)" : "");
 	p->info.link_up = true;
 	p->info.link_speed = p->port.info.link_speed;
 	return 0;
@@ -844,8 +835,8 @@ static int make_rings(struct transport_dpdk_port *p, char *err, size_t errlen)
 		p->ring[i] = rte_ring_create(name, TRANSPORT_DPDK_RING, SOCKET_ID_ANY,
 					     RING_F_SC_DEQ);
 		if (!p->ring[i])
-			return failf(err, errlen, -ENOMEM, "thread %u: no handoff ring: %s", i,
-				     rte_strerror(rte_errno));
+			return fail_set(err, errlen, -ENOMEM, "thread %u: no handoff ring: %s", i,
+					rte_strerror(rte_errno));
 	}
 	return 0;
 }
@@ -887,7 +878,7 @@ static int start_eal(const struct transport_dpdk_config *cfg, char *err, size_t 
 	ret = dp_eal_init(&ep, why, sizeof(why));
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
-		failf(err, errlen, ret, "--eal: %s", why);
+		fail_set(err, errlen, ret, "--eal: %s", why);
 	return ret;
 }
 
@@ -901,11 +892,12 @@ int transport_dpdk_port_create(struct transport_dpdk_port **out,
 	if (!cfg->threads || cfg->threads > FLOWPORT_THREADS_MAX || !cfg->n_bind ||
 	    cfg->n_bind > FLOWPORT_BIND_MAX || cfg->n_bind > DP_IFACE_ADDRS_MAX ||
 	    cfg->n_cpus > TRANSPORT_DPDK_CPUS_MAX)
-		return failf(err, errlen, -EINVAL, "dpdk: 1..%d threads and 1..%d --bind addresses",
-			     FLOWPORT_THREADS_MAX, DP_IFACE_ADDRS_MAX);
+		return fail_set(err, errlen, -EINVAL,
+				"dpdk: 1..%d threads and 1..%d --bind addresses",
+				FLOWPORT_THREADS_MAX, DP_IFACE_ADDRS_MAX);
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return failf(err, errlen, -ENOMEM, "out of memory");
+		return fail_set(err, errlen, -ENOMEM, "out of memory");
 	p->threads = cfg->threads;
 	p->link_timeout_ns = cfg->link_timeout_ns;
 	p->idle = cfg->idle;
@@ -913,15 +905,15 @@ int transport_dpdk_port_create(struct transport_dpdk_port **out,
 	memcpy(p->cpus, cfg->cpus, cfg->n_cpus * sizeof(cfg->cpus[0]));
 	flowport_plan_init(&p->plan, cfg->threads, cfg->n_bind);
 	if (cfg->max_flows > flowport_capacity(&p->plan)) {
-		ret = failf(err, errlen, -ENOSPC, "--gateways + --agents: %u endpoints per thread, "
-			    "but each thread has %u source ports (%u per --bind address): add "
-			    "--bind addresses", cfg->max_flows, flowport_capacity(&p->plan),
-			    p->plan.span);
+		ret = fail_set(err, errlen, -ENOSPC, "--gateways + --agents: %u endpoints per "
+			       "thread, but each thread has %u source ports (%u per --bind "
+			       "address): add --bind addresses", cfg->max_flows,
+			       flowport_capacity(&p->plan), p->plan.span);
 		goto err_p;
 	}
 	if (parse_relay(p, cfg->relay)) {
-		ret = failf(err, errlen, -EINVAL, "--relay: '%s' is not a numeric ADDR:PORT",
-			    cfg->relay);
+		ret = fail_set(err, errlen, -EINVAL, "--relay: '%s' is not a numeric ADDR:PORT",
+			       cfg->relay);
 		goto err_p;
 	}
 	ret = make_iface(p, cfg, err, errlen);

@@ -478,6 +478,63 @@ Test(cfgfile, files_that_are_not_readable_regular_files_are_named)
 	cr_expect_str_eq(err, want);
 }
 
+/*
+ * The refusals of a secret file, word for word, for each kind of file the
+ * configurations name: PATH, @before, WHAT (where the message names it), @after,
+ * and PATH again where the fix names the file. The words match crypto/keys.c's.
+ */
+Test(cfgfile, secret_file_refusals_are_worded_exactly)
+{
+	static const char *const whats[] = { "token", "private key", "certificate" };
+	static const struct {
+		const char *name;
+		mode_t mode;		/* a file with this mode; 0: see @content */
+		const char *content;	/* "/": a directory; "|": a FIFO */
+		int ret;
+		const char *before;
+		bool says_what;
+		const char *after;
+		bool path_again;
+	} cases[] = {
+		{ "0600", 0600, NULL, 0, NULL, false, NULL, false },
+		{ "0640", 0640, NULL, -EPERM, " has mode 0640: a ", true, " must not be accessible "
+		  "to group or others; run: chmod 600 ", true },
+		{ "0644", 0644, NULL, -EPERM, " has mode 0644: a ", true, " must not be accessible "
+		  "to group or others; run: chmod 600 ", true },
+		{ "dir", 0, "/", -EISDIR, " is a directory, not a ", true, " file", false },
+		{ "fifo", 0, "|", -EINVAL, " is not a regular file", false, "", false },
+	};
+
+	for (unsigned w = 0; w < sizeof(whats) / sizeof(whats[0]); w++) {
+		for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *c = cases[i].content;
+			char buf[64], err[512] = "", want[512], name[32], p[CFX_PATH_MAX];
+			size_t len = 0;
+			int ret;
+
+			snprintf(name, sizeof(name), "%u-%s", w, cases[i].name);
+			snprintf(p, sizeof(p), "%s", cfx_path(name));
+			if (c && !strcmp(c, "/"))
+				cr_assert_eq(mkdir(p, 0700), 0);
+			else if (c && !strcmp(c, "|"))
+				cr_assert_eq(mkfifo(p, 0600), 0);
+			else
+				cfx_write(name, cases[i].mode, "secret\n");
+			ret = cfgfile_read(p, true, whats[w], buf, sizeof(buf), &len, err,
+					   sizeof(err));
+			cr_expect_eq(ret, cases[i].ret, "%s %s: %s", whats[w], cases[i].name, err);
+			if (!cases[i].ret) {
+				cr_expect_str_eq(buf, "secret\n", "%s %s", whats[w], cases[i].name);
+				continue;
+			}
+			snprintf(want, sizeof(want), "%s%s%s%s%s", p, cases[i].before,
+				 cases[i].says_what ? whats[w] : "", cases[i].after,
+				 cases[i].path_again ? p : "");
+			cr_expect_str_eq(err, want, "%s %s", whats[w], cases[i].name);
+		}
+	}
+}
+
 /* The hop identity of every binary: refused unless only its owner may read it. */
 Test(cfgfile, the_private_key_is_read_only_when_private)
 {

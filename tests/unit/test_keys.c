@@ -294,6 +294,107 @@ Test(keys, load_errors_are_explained, .init = mkdir_tmp, .fini = rm_tmp)
 	}
 }
 
+/*
+ * The refusals of a key file, word for word (users read them; relay/cfgfile.c
+ * words its secret files the same way): the message is "PATH" + @after, then
+ * "PATH" again where the fix names the file.
+ */
+static const struct {
+	const char *name;
+	mode_t mode;		/* a key file with this mode; 0: see @content */
+	const char *content;	/* "/": a directory; "|": a FIFO */
+	int want;
+	const char *after;
+	bool path_again;
+} refusals[] = {
+	{ "0600", 0600, NULL, 0, NULL, false },
+	{ "0640", 0640, NULL, -EPERM, " has mode 0640: a private key must not be accessible to "
+	  "group or others; run: chmod 600 ", true },
+	{ "0644", 0644, NULL, -EPERM, " has mode 0644: a private key must not be accessible to "
+	  "group or others; run: chmod 600 ", true },
+	{ "dir", 0, "/", -EISDIR, " is a directory, not a key file", false },
+	{ "fifo", 0, "|", -EINVAL, " is not a regular file", false },
+};
+
+Test(keys, file_refusals_are_worded_exactly, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	const char *line = "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=\n";
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		const char *c = refusals[i].content;
+		char p[128], err[512] = "", want[512], arg[160];
+		uint8_t key[KEYS_LEN];
+
+		snprintf(p, sizeof(p), "%s", path_of(refusals[i].name));
+		if (c && !strcmp(c, "/"))
+			cr_assert_eq(mkdir(p, 0700), 0);
+		else if (c && !strcmp(c, "|"))
+			cr_assert_eq(mkfifo(p, 0600), 0);
+		else
+			write_file(p, line, strlen(line), refusals[i].mode);
+		cr_expect_eq(keys_load_private(p, key, err, sizeof(err)), refusals[i].want,
+			     "%s: %s", refusals[i].name, err);
+		if (refusals[i].want) {
+			snprintf(want, sizeof(want), "%s%s%s", p, refusals[i].after,
+				 refusals[i].path_again ? p : "");
+			cr_expect_str_eq(err, want, "%s", refusals[i].name);
+		}
+		/* A public key file may have any mode; the other refusals stand. */
+		snprintf(arg, sizeof(arg), "@%s", p);
+		err[0] = '\0';
+		cr_expect_eq(keys_load_public(arg, key, err, sizeof(err)),
+			     refusals[i].want == -EPERM ? 0 : refusals[i].want, "%s: public: %s",
+			     refusals[i].name, err);
+		if (refusals[i].want && refusals[i].want != -EPERM) {
+			snprintf(want, sizeof(want), "%s%s", p, refusals[i].after);
+			cr_expect_str_eq(err, want, "%s: public", refusals[i].name);
+		}
+	}
+}
+
+/* keys_check_file() alone: @kind and @secret are the caller's words; no @secret, no mode check. */
+Test(keys, check_file_words_the_callers_nouns, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	static const struct {
+		const char *name;
+		mode_t mode;		/* a file with this mode; 0: a directory */
+		const char *secret;
+		int want;
+		const char *after;	/* after "PATH"; then "PATH" again for -EPERM */
+	} cases[] = {
+		{ "a", 0644, NULL, 0, NULL },
+		{ "b", 0600, "token", 0, NULL },
+		{ "c", 0604, "token", -EPERM, " has mode 0604: a token must not be accessible to "
+		  "group or others; run: chmod 600 " },
+		{ "d", 0, "token", -EISDIR, " is a directory, not a certificate file" },
+		{ "e", 0, NULL, -EISDIR, " is a directory, not a certificate file" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char p[128], err[512] = "", want[512];
+		int fd;
+
+		snprintf(p, sizeof(p), "%s", path_of(cases[i].name));
+		if (cases[i].mode)
+			write_file(p, "x", 1, cases[i].mode);
+		else
+			cr_assert_eq(mkdir(p, 0700), 0);
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		cr_assert(fd >= 0, "%s: %s", p, strerror(errno));
+		cr_expect_eq(keys_check_file(fd, p, "certificate", cases[i].secret, err,
+					     sizeof(err)), cases[i].want, "case %zu: %s", i, err);
+		if (cases[i].want) {
+			snprintf(want, sizeof(want), "%s%s%s", p, cases[i].after,
+				 cases[i].want == -EPERM ? p : "");
+			cr_expect_str_eq(err, want, "case %zu", i);
+		} else {
+			cr_expect_str_eq(err, "", "case %zu: success leaves @err untouched", i);
+		}
+		cr_expect_eq(fcntl(fd, F_GETFD), FD_CLOEXEC, "case %zu: @fd stays open", i);
+		close(fd);
+	}
+}
+
 Test(keys, trailing_whitespace_is_accepted, .init = mkdir_tmp, .fini = rm_tmp)
 {
 	const char *line = "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo= \r\n";

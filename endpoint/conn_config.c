@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "endpoint/quic_tls.h"
 #include "relay/cfgfile.h"
 
 #ifndef POSTERN_VERSION
@@ -120,7 +121,7 @@ static int set_fingerprint(struct conn_config *c, const struct setting *s, const
 			   const struct origin *o, char *msg, size_t len)
 {
 	(void)s, (void)o;
-	if (ep_config_parse_fingerprint(v, c->gateway_fingerprint))
+	if (quic_fingerprint_parse(c->gateway_fingerprint, v))
 		return cfgfile_msg(msg, len, "a fingerprint is 64 hex digits (the SHA-256 of the "
 				   "gateway's certificate; postern-gateway --check-config prints "
 				   "it)");
@@ -771,12 +772,12 @@ int conn_config_print(const struct conn_config *c, FILE *out)
 	if (c->files_loaded)
 		ep_config_print_token(out, "grant", &c->grant_info);
 	fprintf(out, "tunnel = \"%s\";\n", c->tunnel);
-	ep_config_format_fingerprint(c->gateway_fingerprint, fp);
+	quic_fingerprint_format(fp, c->gateway_fingerprint);
 	fprintf(out, "gateway_fingerprint = \"%s\";\n", fp);
 	cfgfile_put_setting(out, "certificate", c->certificate);
 	cfgfile_put_setting(out, "certificate_key", c->certificate_key);
 	if (c->files_loaded) {
-		ep_config_format_fingerprint(c->fingerprint, fp);
+		quic_fingerprint_format(fp, c->fingerprint);
 		fprintf(out, "# this agent's fingerprint (for the gateway's agents): %s\n", fp);
 	}
 	fputs("listen = (\n", out);

@@ -133,39 +133,6 @@ int ep_config_parse_hostport(const char *text, char host[EP_CONFIG_HOST_MAX + 1]
 	return 0;
 }
 
-/* ---- fingerprints ---------------------------------------------------------------- */
-
-int ep_config_parse_fingerprint(const char *text, uint8_t fp[EP_CONFIG_FP_LEN])
-{
-	size_t n = strlen(text);
-	bool colons = n == 3 * EP_CONFIG_FP_LEN - 1;
-
-	if (n != EP_CONFIG_FP_HEX_LEN && !colons)
-		return -EINVAL;
-	for (unsigned i = 0; i < EP_CONFIG_FP_LEN; i++) {
-		const char *p = text + (colons ? 3 * i : 2 * i);
-		int hi = OPENSSL_hexchar2int((unsigned char)p[0]);
-		int lo = OPENSSL_hexchar2int((unsigned char)p[1]);
-
-		if (hi < 0 || lo < 0 || (colons && i + 1 < EP_CONFIG_FP_LEN && p[2] != ':'))
-			return -EINVAL;
-		fp[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-void ep_config_format_fingerprint(const uint8_t fp[EP_CONFIG_FP_LEN],
-				  char text[EP_CONFIG_FP_HEX_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (unsigned i = 0; i < EP_CONFIG_FP_LEN; i++) {
-		text[2 * i] = hex[fp[i] >> 4];
-		text[2 * i + 1] = hex[fp[i] & 15];
-	}
-	text[EP_CONFIG_FP_HEX_LEN] = '\0';
-}
-
 /* ---- the hop suite --------------------------------------------------------------- */
 
 /* postern-relay's names for its `suites` setting (docs/relay.md), by suite id - 1. */

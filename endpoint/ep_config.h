@@ -1,7 +1,8 @@
 /*
  * ep_config.h — what the configurations of postern-gateway (gw_config.h) and
  * postern-connect (conn_config.h) share: the values both read by the same
- * rules (relay addresses, certificate fingerprints, the hop suite), the files
+ * rules (relay addresses, the hop suite; certificate fingerprints are read and
+ * written by quic_tls.h, which computes and checks them), the files
  * both load (a token, a certificate and its key) and the lines both print for
  * --check-config (a relays entry, a token comment, a time).
  *
@@ -23,6 +24,7 @@
 #include "crypto/keys.h"
 #include "crypto/suite.h"
 #include "crypto/token.h"
+#include "endpoint/quic_tls.h"
 
 enum {
 	EP_CONFIG_MAX_RELAYS = 16,
@@ -30,8 +32,8 @@ enum {
 	EP_CONFIG_HOST_MAX = 253,		/* a DNS name, or an IPv6 literal */
 	EP_CONFIG_PORT_MAX = 5,			/* "65535" */
 	EP_CONFIG_ADDR_MAX = EP_CONFIG_HOST_MAX + EP_CONFIG_PORT_MAX + 3,	/* "[h]:p" */
-	EP_CONFIG_FP_LEN = 32,			/* SHA-256 */
-	EP_CONFIG_FP_HEX_LEN = 64,
+	EP_CONFIG_FP_LEN = QUIC_FP_LEN,		/* SHA-256 (quic_tls.h) */
+	EP_CONFIG_FP_HEX_LEN = QUIC_FP_HEX_LEN,
 	EP_CONFIG_WHERE_MAX = 300,		/* "FILE:LINE", "POSTERN_X", "--x" (cfgfile.h) */
 	EP_CONFIG_TIME_MAX = 40,		/* ep_config_format_time(), with NUL */
 	EP_CONFIG_ERR_MAX = 1024,		/* a message buffer that always suffices */
@@ -60,16 +62,6 @@ struct ep_config_relay {
  */
 int ep_config_parse_hostport(const char *text, char host[EP_CONFIG_HOST_MAX + 1],
 			     char port[EP_CONFIG_PORT_MAX + 1], bool *literal, const char **why);
-
-/*
- * A certificate fingerprint (docs/protocol.md §10): 64 hex digits, either
- * case, optionally ':' between byte pairs. @return 0, or -EINVAL.
- */
-int ep_config_parse_fingerprint(const char *text, uint8_t fp[EP_CONFIG_FP_LEN]);
-
-/* Write @fp as 64 lowercase hex digits and a NUL. */
-void ep_config_format_fingerprint(const uint8_t fp[EP_CONFIG_FP_LEN],
-				  char text[EP_CONFIG_FP_HEX_LEN + 1]);
 
 /*
  * The hop suite an endpoint offers relays (docs/protocol.md §3.1), by the

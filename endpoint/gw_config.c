@@ -2,8 +2,9 @@
  * gw_config.c — postern-gateway's settings from a libconfig file, each value
  * checked where it is set (gw_config.h), and the files they name. The file's
  * syntax, errors and command line are every Postern binary's (relay/cfgfile.h,
- * relay/cfgargs.h); addresses, fingerprints, the hop suite, the token and the
- * certificate are read as the connector reads them (ep_config.h).
+ * relay/cfgargs.h); addresses, the hop suite, the token and the certificate
+ * are read as the connector reads them (ep_config.h), fingerprints by
+ * quic_fingerprint_parse() (quic_tls.h).
  */
 #include "endpoint/gw_config.h"
 
@@ -15,6 +16,7 @@
 
 #include <openssl/crypto.h>
 
+#include "endpoint/quic_tls.h"
 #include "relay/cfgfile.h"
 
 #ifndef POSTERN_VERSION
@@ -133,7 +135,7 @@ static int add_agent(const struct cfgfile *f, const config_setting_t *e, const c
 		return cfgfile_err(f, e, label, "'%s': there is no wildcard: list each agent's "
 				   "certificate fingerprint (postern-connect --check-config prints "
 				   "it)", v);
-	if (ep_config_parse_fingerprint(v, fp))
+	if (quic_fingerprint_parse(fp, v))
 		return cfgfile_err(f, e, label, "'%.100s': a fingerprint is 64 hex digits (the "
 				   "SHA-256 of the agent's certificate)", v);
 	for (unsigned i = 0; i < c->n_agents; i++)
@@ -789,12 +791,12 @@ int gw_config_print(const struct gw_config *c, FILE *out)
 	cfgfile_put_setting(out, "certificate", c->certificate);
 	cfgfile_put_setting(out, "certificate_key", c->certificate_key);
 	if (c->files_loaded) {
-		ep_config_format_fingerprint(c->fingerprint, fp);
+		quic_fingerprint_format(fp, c->fingerprint);
 		fprintf(out, "# the gateway's fingerprint (connectors pin it): %s\n", fp);
 	}
 	fputs("agents = [", out);
 	for (unsigned i = 0; i < c->n_agents; i++) {
-		ep_config_format_fingerprint(c->agents[i], fp);
+		quic_fingerprint_format(fp, c->agents[i]);
 		fprintf(out, "%s\n  \"%s\"", i ? "," : "", fp);
 	}
 	fputs(" ];\n", out);

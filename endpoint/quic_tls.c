@@ -99,28 +99,31 @@ static int hexval(char ch)
 	return -1;
 }
 
+/*
+ * Exactly the two forms the settings allow (quic_tls.h): all 64 digits run
+ * together, or every pair but the last followed by ':'. A text with colons
+ * in only some places is neither form, so it is refused rather than guessed at.
+ */
 int quic_fingerprint_parse(uint8_t fp[QUIC_FP_LEN], const char *text)
 {
 	uint8_t out[QUIC_FP_LEN];
-	size_t n = 0;
-	const char *p = text;
+	bool colons;
+	size_t n;
 
 	if (!text)
 		return -EINVAL;
-	while (n < QUIC_FP_LEN) {
-		int hi, lo;
-
-		if (n > 0 && *p == ':')
-			p++;
-		hi = hexval(p[0]);
-		lo = hi < 0 ? -1 : hexval(p[1]);
-		if (lo < 0)
-			return -EINVAL;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		p += 2;
-	}
-	if (*p != '\0')
+	n = strlen(text);
+	colons = n == 3 * QUIC_FP_LEN - 1;
+	if (n != QUIC_FP_HEX_LEN && !colons)
 		return -EINVAL;
+	for (size_t i = 0; i < QUIC_FP_LEN; i++) {
+		const char *p = text + (colons ? 3 * i : 2 * i);
+		int hi = hexval(p[0]), lo = hexval(p[1]);
+
+		if (hi < 0 || lo < 0 || (colons && i + 1 < QUIC_FP_LEN && p[2] != ':'))
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
 	memcpy(fp, out, QUIC_FP_LEN);
 	return 0;
 }

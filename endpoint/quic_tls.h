@@ -10,8 +10,11 @@
  * no expiry); quic_identity_load() reads PEM files (any key GnuTLS reads:
  * PKCS#8 or the traditional forms), quic_identity_save() writes them.
  *
- * Fingerprint text is 64 hex digits (lowercase when written); the parser also
- * takes uppercase and a ':' between byte pairs ("AB:CD:...").
+ * Fingerprint text is what the gateway's and connector's settings take
+ * (docs/gateway.md "agents", docs/connector.md "gateway_fingerprint"): 64 hex
+ * digits in either case, or the 32 byte pairs with a ':' between each two
+ * ("AB:CD:...:EF"), nothing in between. It is written as 64 lowercase hex
+ * digits.
  *
  * Certificates and keys live in GnuTLS (the TLS stack ngtcp2 drives here);
  * fingerprints are OpenSSL EVP SHA-256. Private key bytes that pass through
@@ -88,12 +91,15 @@ const uint8_t *quic_identity_cert_der(const struct quic_identity *id, size_t *le
 int quic_fingerprint_der(uint8_t fp[QUIC_FP_LEN], const uint8_t *der, size_t len);
 
 /*
- * Parse fingerprint text (see above) into @fp.
- * @return 0, or -EINVAL (not 32 bytes of hex, stray characters).
+ * Parse fingerprint text (see above: 64 hex digits, or 32 pairs joined by
+ * ':') into @fp; the configurations of both endpoints read fingerprints with
+ * this. @fp is written only on success.
+ * @return 0, or -EINVAL (NULL, wrong length, a non-hex digit, a ':' missing
+ * or out of place, colons in only some places).
  */
 int quic_fingerprint_parse(uint8_t fp[QUIC_FP_LEN], const char *text);
 
-/* Write @fp as 64 lowercase hex digits and a NUL into @text. */
+/* Write @fp as 64 lowercase hex digits and a NUL into @text (what the parser reads back). */
 void quic_fingerprint_format(char text[QUIC_FP_HEX_LEN + 1], const uint8_t fp[QUIC_FP_LEN]);
 
 #endif /* POSTERN_ENDPOINT_QUIC_TLS_H */

@@ -19,6 +19,7 @@
 #include "crypto/keys.h"
 #include "crypto/token.h"
 #include "endpoint/conn_config.h"
+#include "endpoint/quic_tls.h"
 
 #include "cfg_fixture.h"
 
@@ -133,7 +134,7 @@ Test(conn_config, a_full_file_fills_every_setting)
 	cr_expect_str_eq(c.relays[1].host, "relay.example.net");
 	cr_expect_eq(memcmp(c.relays[0].public_key, c.relays[1].public_key, KEYS_LEN), 0);
 	cr_expect_str_eq(c.tunnel, "crm");
-	ep_config_format_fingerprint(c.gateway_fingerprint, fp);
+	quic_fingerprint_format(fp, c.gateway_fingerprint);
 	cr_expect_str_eq(fp, GW_FP);
 	cr_assert_eq(c.n_listen, 2u);
 	cr_expect_str_eq(c.listen[0].route, "db");
@@ -345,6 +346,10 @@ Test(conn_config, bad_values_name_where_they_came_from)
 		  "POSTERN_RELAYS: '192.0.2.1:51820': expected HOST:PORT,KEY" },
 		{ "", NULL, "--gateway-fingerprint", "abc",
 		  "--gateway-fingerprint 'abc': a fingerprint is 64 hex digits" },
+		{ "", NULL, "--gateway-fingerprint",
+		  "00:112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+		  "--gateway-fingerprint '00:112233445566778899aabbccddeeff00112233445566778899aabbc"
+		  "cddeeff': a fingerprint is 64 hex digits" },
 		{ "", NULL, "--listen", "db=127.0.0.1:0",
 		  "--listen 'db=127.0.0.1:0': the port must be a number from 1 to 65535" },
 		{ "", NULL, "--stdio", "", "--stdio '': a route name is 1 to 63 characters" },
@@ -508,7 +513,7 @@ Test(conn_config, print_shows_the_agent_fingerprint_and_no_secret)
 	out = open_memstream(&text, &len);
 	cr_assert_eq(conn_config_print(&c, out), 0);
 	fclose(out);
-	ep_config_format_fingerprint(agent_fp, fp);
+	quic_fingerprint_format(fp, agent_fp);
 	cr_expect(strstr(text, fp), "the fingerprint gateways list:\n%s", text);
 	keys_to_text(priv, key);
 	cr_expect_null(strstr(text, key), "never the private key");

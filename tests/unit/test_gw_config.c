@@ -17,6 +17,7 @@
 #include "crypto/keys.h"
 #include "crypto/token.h"
 #include "endpoint/gw_config.h"
+#include "endpoint/quic_tls.h"
 
 #include "cfg_fixture.h"
 
@@ -52,7 +53,7 @@ static void setup(void)
 	cfx_save_identity("other.crt", "other.pem", 0600, CFX_ED25519, fp);
 	cfx_save_identity("open.crt", "open.pem", 0644, CFX_ED25519, fp);
 	cfx_save_identity("agent.crt", "agent.pem", 0600, CFX_ED25519, fp);
-	ep_config_format_fingerprint(fp, agent_hex);
+	quic_fingerprint_format(agent_hex, fp);
 	cfx_write("not-pem.crt", 0644, "hello\n");
 	cfx_write("not-pem.pem", 0600, "hello\n");
 }
@@ -159,7 +160,7 @@ Test(gw_config, a_full_configuration_fills_every_setting)
 	cr_expect_eq(memcmp(c.relays[0].public_key, c.relays[1].public_key, KEYS_LEN), 0,
 		     "@FILE gives the same key");
 	cr_expect_eq(c.n_agents, 2u);
-	cr_assert_eq(ep_config_parse_fingerprint(agent_hex, fp), 0);
+	cr_assert_eq(quic_fingerprint_parse(fp, agent_hex), 0);
 	cr_expect(gw_config_agent_allowed(&c, fp));
 	fp[0] ^= 1;
 	cr_expect_not(gw_config_agent_allowed(&c, fp));
@@ -204,7 +205,7 @@ Test(gw_config, a_full_configuration_fills_every_setting)
 		     "the fingerprint is SHA-256 of the certificate's SubjectPublicKeyInfo");
 	cr_expect_str_eq(c.token_info.tenant, "acme");
 	cr_expect_str_eq(c.token_info.tunnels[0], "crm");
-	ep_config_format_fingerprint(c.fingerprint, hex);
+	quic_fingerprint_format(hex, c.fingerprint);
 	gw_config_free(&c);
 	for (unsigned i = 0; i < sizeof(c); i++)
 		cr_assert_eq(((uint8_t *)&c)[i], 0, "free wipes everything");
@@ -262,6 +263,12 @@ Test(gw_config, bad_values_name_file_line_and_setting)
 		{ false, "agents = [ \"abcd\" ];\n", 1,
 		  "agents[0]: 'abcd': a fingerprint is 64 hex "
 		  "digits" },
+		{ false,
+		  "agents = [ "
+		  "\"00:112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\" ];\n",
+		  1,
+		  "agents[0]: '00:112233445566778899aabbccddeeff00112233445566778899aabbccddeeff': "
+		  "a fingerprint is 64 hex digits" },
 		{ false,
 		  "agents = "
 		  "[\n\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\","
@@ -562,7 +569,7 @@ Test(gw_config, print_shows_what_others_pin_and_no_secret)
 	out = open_memstream(&text, &len);
 	cr_assert_eq(gw_config_print(&c, out), 0);
 	fclose(out);
-	ep_config_format_fingerprint(gw_fp, fp);
+	quic_fingerprint_format(fp, gw_fp);
 	keys_to_text(gw_pub, pub);
 	keys_to_text(gw_priv, priv);
 	cr_expect(strstr(text, fp), "the fingerprint connectors pin:\n%s", text);

@@ -1172,38 +1172,104 @@ Test(quic, stream_routes_checked_at_open)
 	net_free(n);
 }
 
+/*
+ * Fingerprint text as the gateway's `agents` and the connector's
+ * `gateway_fingerprint` take it (docs/gateway.md, docs/connector.md): 64 hex
+ * digits, or 32 pairs joined by ':', nothing mixed. @want is what the
+ * formatter writes back for an accepted text.
+ */
 struct fp_case {
 	const char *text;
 	int ret;
+	const char *want;
 };
 
+#define FP_0_1F "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define FP_00_FF "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
 static const struct fp_case fp_cases[] = {
-	{ "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 0 },
-	{ "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F", 0 },
+	{ FP_0_1F, 0, FP_0_1F },
+	{ "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F", 0, FP_0_1F },
 	{ "00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19:1a:1b:"
-	  "1c:1d:1e:1f", 0 },
-	{ "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e", -EINVAL },
-	{ "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00", -EINVAL },
-	{ "g00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", -EINVAL },
-	{ "", -EINVAL },
+	  "1c:1d:1e:1f", 0, FP_0_1F },
+	{ "00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13:14:15:16:17:18:19:1A:1B:"
+	  "1C:1D:1E:1F", 0, FP_0_1F },
+	{ FP_00_FF, 0, FP_00_FF },
+	{ "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF", 0, FP_00_FF },
+	{ "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:"
+	  "cc:dd:ee:ff", 0, FP_00_FF },
+	/* too short, too long, not hex */
+	{ "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e", -EINVAL, NULL },
+	{ FP_0_1F "00", -EINVAL, NULL },
+	{ "00112233445566778899aabbccddeeff00112233445566778899aabbccddee", -EINVAL, NULL },
+	{ FP_00_FF "00", -EINVAL, NULL },
+	{ "g00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", -EINVAL, NULL },
+	{ "g0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", -EINVAL, NULL },
+	{ "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g", -EINVAL, NULL },
+	{ "", -EINVAL, NULL },
+	{ " " FP_0_1F, -EINVAL, NULL },
+	{ FP_0_1F "\n", -EINVAL, NULL },
+	/* another separator, or ':' misplaced */
+	{ "00-11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:"
+	  "cc:dd:ee:ff", -EINVAL, NULL },
+	{ "00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10 11 12 13 14 15 16 17 18 19 1a 1b "
+	  "1c 1d 1e 1f", -EINVAL, NULL },
+	{ "00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19:1a:1b:"
+	  "1c:1d:1e:1f:", -EINVAL, NULL },
+	{ ":00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19:1a:1b:"
+	  "1c:1d:1e:1f", -EINVAL, NULL },
+	{ "0:001:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19:1a:1b:"
+	  "1c:1d:1e:1f", -EINVAL, NULL },
+	/* colons in some places only: neither form */
+	{ "00:0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", -EINVAL, NULL },
+	{ "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e:1f", -EINVAL, NULL },
+	{ "00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19:1a:1b:"
+	  "1c:1d:1e1f", -EINVAL, NULL },
+	{ "0001:0203:0405:0607:0809:0a0b:0c0d:0e0f:1011:1213:1415:1617:1819:1a1b:1c1d:1e1f",
+	  -EINVAL, NULL },
 };
 
 Test(quic, fingerprint_text)
 {
 	char back[QUIC_FP_HEX_LEN + 1];
-	uint8_t fp[QUIC_FP_LEN];
+	uint8_t fp[QUIC_FP_LEN], untouched[QUIC_FP_LEN];
 
+	memset(untouched, 0xee, sizeof(untouched));
 	for (size_t i = 0; i < sizeof(fp_cases) / sizeof(fp_cases[0]); i++) {
-		memset(fp, 0xee, sizeof(fp));
+		memcpy(fp, untouched, sizeof(fp));
 		cr_assert_eq(quic_fingerprint_parse(fp, fp_cases[i].text), fp_cases[i].ret,
 			     "\"%s\"", fp_cases[i].text);
-		if (fp_cases[i].ret != 0)
+		if (fp_cases[i].ret != 0) {
+			cr_assert_arr_eq(fp, untouched, sizeof(fp), "\"%s\" wrote into fp",
+					 fp_cases[i].text);
 			continue;
-		for (unsigned b = 0; b < QUIC_FP_LEN; b++)
-			cr_assert_eq(fp[b], b);
+		}
 		quic_fingerprint_format(back, fp);
-		cr_assert_str_eq(back, fp_cases[0].text);
+		cr_assert_str_eq(back, fp_cases[i].want, "\"%s\"", fp_cases[i].text);
 	}
+	cr_assert_eq(quic_fingerprint_parse(fp, NULL), -EINVAL);
+}
+
+/* Every byte value formats to two lowercase digits that parse back to it. */
+Test(quic, fingerprint_format_round_trip)
+{
+	char text[QUIC_FP_HEX_LEN + 1];
+	uint8_t fp[QUIC_FP_LEN], back[QUIC_FP_LEN];
+
+	for (unsigned base = 0; base < 256; base += QUIC_FP_LEN) {
+		for (unsigned b = 0; b < QUIC_FP_LEN; b++)
+			fp[b] = (uint8_t)(base + b);
+		memset(text, 'x', sizeof(text));
+		quic_fingerprint_format(text, fp);
+		cr_assert_eq(strlen(text), (size_t)QUIC_FP_HEX_LEN, "base %u", base);
+		cr_assert_eq(strspn(text, "0123456789abcdef"), (size_t)QUIC_FP_HEX_LEN, "%s", text);
+		cr_assert_eq(quic_fingerprint_parse(back, text), 0, "%s", text);
+		cr_assert_arr_eq(back, fp, sizeof(fp), "%s", text);
+	}
+	/* and of an identity's real fingerprint */
+	quic_fingerprint_format(text, quic_identity_fingerprint(gw_id));
+	cr_assert_eq(quic_fingerprint_parse(back, text), 0, "%s", text);
+	cr_assert_arr_eq(back, quic_identity_fingerprint(gw_id), QUIC_FP_LEN);
 }
 
 Test(quic, identity_save_and_load_round_trip)

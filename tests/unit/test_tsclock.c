@@ -57,32 +57,51 @@ Test(tsclock, scales_the_tsc_between_resyncs)
 Test(tsclock, follows_clock_monotonic_across_resyncs)
 {
 	struct dp_tsclock c;
-	uint64_t resyncs = 0, last_base = 0;
+	uint64_t resyncs = 0, calls = 0, last_base, max_lag, start, now;
 
 	/* Twice: the first call may fault its code in between the two readings it pairs. */
 	cr_assert_eq(dp_tsclock_init(&c, 3000000000ull, mono() * 3), 0);
 	cr_assert_eq(dp_tsclock_init(&c, 3000000000ull, mono() * 3), 0);
-	for (uint64_t end = mono() + 30000000; ;) {
-		uint64_t before = mono();
-		uint64_t got = dp_tsclock_ns(&c, mono() * 3);
+	last_base = c.base_tsc;
+	max_lag = c.base_ns - c.base_tsc / 3;
+	start = mono();
+	/* 30 ms and at least 12 resyncs (a preempted test sees fewer periods), at most 5 s. */
+	do {
+		uint64_t t = mono();
+		uint64_t got = dp_tsclock_ns(&c, t * 3);
 		uint64_t after = mono();
 
+		calls++;
 		if (c.base_tsc != last_base) {
 			resyncs++;
 			last_base = c.base_tsc;
+			/* This call resynced: its clock reading lies between t and after. */
+			if (c.base_ns < t || c.base_ns > after)
+				cr_assert_fail("resync read %llu outside [%llu, %llu]",
+					       (unsigned long long)c.base_ns, (unsigned long long)t,
+					       (unsigned long long)after);
+			/*
+			 * Until the next resync the clock runs ahead of the real one by
+			 * the delay between this call's TSC and clock readings (a
+			 * preemption there; tsclock.h); a value handed out in an
+			 * earlier period may hold it there, never further.
+			 */
+			if (c.base_ns - t > max_lag)
+				max_lag = c.base_ns - t;
 		}
-		/*
-		 * Inside [before, after]: 1 µs for rounding, plus up to 20 µs ahead for
-		 * a preemption between a resync's TSC and clock readings (tsclock.h).
-		 */
-		if (got + 1000 < before || got > after + 20000)
-			cr_assert_fail("clock %llu outside [%llu, %llu]", (unsigned long long)got,
-				       (unsigned long long)before, (unsigned long long)after);
-		if (after > end)
-			break;
-	}
-	/* 30 ms of 1 ms periods: the slow path ran, and not on every call. */
-	cr_expect(resyncs >= 10 && resyncs <= 40, "%llu resyncs in 30 ms",
+		/* Never behind the real clock, never further ahead than that; 1 µs of rounding. */
+		if (got + 1000 < t || got > after + max_lag + 1000)
+			cr_assert_fail("clock %llu outside [%llu, %llu + %llu]",
+				       (unsigned long long)got, (unsigned long long)t,
+				       (unsigned long long)after, (unsigned long long)max_lag);
+		now = after;
+	} while ((now - start < 30000000 || resyncs < 12) && now - start < 5000000000ull);
+	/* 1 ms periods: at most one resync per elapsed millisecond (plus the first), not every call. */
+	cr_expect(resyncs >= 12, "%llu resyncs in %llu ms", (unsigned long long)resyncs,
+		  (unsigned long long)((now - start) / 1000000));
+	cr_expect(resyncs <= (now - start) / DP_TSCLOCK_RESYNC_NS + 1, "%llu resyncs in %llu ns",
+		  (unsigned long long)resyncs, (unsigned long long)(now - start));
+	cr_expect(calls >= 4 * resyncs, "%llu calls, %llu resyncs", (unsigned long long)calls,
 		  (unsigned long long)resyncs);
 }
 

@@ -124,6 +124,9 @@ struct relay {
 	struct trust_snap *trust;	/* atomic (acquire/release); main thread swaps it */
 	uint32_t max_sessions;		/* atomic (relaxed); relay_set_limits(), <= p's */
 	uint32_t max_channels;		/* atomic (relaxed); relay_set_limits() */
+	uint32_t handshake_budget;	/* atomic (relaxed); relay_set_admission() */
+	uint32_t handshake_rate;	/* atomic (relaxed); relay_set_admission() */
+	uint64_t token_skew_s;		/* atomic (relaxed); relay_set_admission() */
 	unsigned n_retired;		/* main thread only */
 	struct trust_retired retired[TRUST_RETIRED_MAX];
 };
@@ -160,6 +163,7 @@ struct relay_worker {
 
 	struct cookie_checker cookies;
 	struct ratelimit *rl;
+	uint32_t rl_rate;		/* the rate rl was last set to */
 	unsigned hs_burst;		/* handshakes computed in this burst */
 	uint64_t load_until_ns;		/* "under load" (§5.2) until then */
 

@@ -79,6 +79,15 @@ static void cookie_reply(struct relay_worker *w, struct rte_mbuf *m)
 	send_tx(w, m, TX_HANDLED);
 }
 
+/* relay_set_admission() may have changed the rate: the buckets are this worker's to adjust. */
+static void follow_rate(struct relay_worker *w)
+{
+	uint32_t rate = __atomic_load_n(&w->r->handshake_rate, __ATOMIC_RELAXED);
+
+	if (rate != w->rl_rate && !ratelimit_set_rate(w->rl, rate))
+		w->rl_rate = rate;
+}
+
 /* §3.4 steps 2–3 for one INIT of a burst that holds @crowded more than the budget. */
 static void admit(struct relay_worker *w, struct rte_mbuf *m, bool crowded)
 {
@@ -98,13 +107,14 @@ static void admit(struct relay_worker *w, struct rte_mbuf *m, bool crowded)
 		return;
 	}
 	/* §5.2: under load, no X25519 for a source that has not proven its address. */
-	if (crowded || w->hs_burst >= w->r->p.handshake_budget)
+	if (crowded || w->hs_burst >= __atomic_load_n(&w->r->handshake_budget, __ATOMIC_RELAXED))
 		w->load_until_ns = w->now + LOAD_HOLD_NS;
 	if (w->now < w->load_until_ns) {
 		if (macs != COOKIE_MAC1_VALID_WITH_COOKIE) {
 			cookie_reply(w, m);
 			return;
 		}
+		follow_rate(w);
 		if (!ratelimit_allow(w->rl, &meta->peer, w->now)) {
 			acct_drop(w, m, RELAY_DROP_RATELIMITED);
 			return;
@@ -116,7 +126,7 @@ static void admit(struct relay_worker *w, struct rte_mbuf *m, bool crowded)
 
 void handshake_burst(struct relay_worker *w, struct rte_mbuf **pkts, unsigned n)
 {
-	bool crowded = n > w->r->p.handshake_budget;
+	bool crowded = n > __atomic_load_n(&w->r->handshake_budget, __ATOMIC_RELAXED);
 
 	for (unsigned i = 0; i < n; i++)
 		admit(w, pkts[i], crowded);
@@ -223,7 +233,7 @@ void handshake_consume(struct relay_worker *w, struct rte_mbuf *m, bool handed)
 	}
 	/* §3.4 step 6. */
 	status = token_verify(pl.token, pl.token_len, core_trust(w)->trust, core_unix_now(w),
-			      r->p.token_skew_s, rs, &tok);
+			      __atomic_load_n(&r->token_skew_s, __ATOMIC_RELAXED), rs, &tok);
 	if (status != TOKEN_OK) {
 		reason = token_drop(status);
 		goto drop;

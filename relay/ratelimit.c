@@ -59,8 +59,7 @@ int ratelimit_create(struct ratelimit **out, const char *name, uint32_t capacity
 	if (!rl)
 		return -ENOMEM;
 	rl->cap = capacity;
-	rl->cost_ns = 1000000000u / rate;
-	rl->max_ns = rl->cost_ns * RATELIMIT_BURST;
+	ratelimit_set_rate(rl, rate);
 	rl->b = calloc(capacity, sizeof(*rl->b));
 	if (!rl->b) {
 		ret = -ENOMEM;
@@ -79,6 +78,15 @@ err_b:
 err_rl:
 	free(rl);
 	return ret;
+}
+
+int ratelimit_set_rate(struct ratelimit *rl, uint32_t rate)
+{
+	if (rate == 0)
+		return -EINVAL;
+	rl->cost_ns = 1000000000u / rate;
+	rl->max_ns = rl->cost_ns * RATELIMIT_BURST;
+	return 0;
 }
 
 void ratelimit_destroy(struct ratelimit *rl)
@@ -123,11 +131,12 @@ bool ratelimit_allow(struct ratelimit *rl, const struct pkt_addr *src, uint64_t 
 	}
 	b = &rl->b[pos];
 	if (now_ns > b->last_ns) {
-		uint64_t credit = b->credit_ns + (now_ns - b->last_ns);
-
-		b->credit_ns = credit > rl->max_ns ? rl->max_ns : credit;
+		b->credit_ns += now_ns - b->last_ns;
 		b->last_ns = now_ns;
 	}
+	/* Also after ratelimit_set_rate() lowered the burst. */
+	if (b->credit_ns > rl->max_ns)
+		b->credit_ns = rl->max_ns;
 	if (b->credit_ns < rl->cost_ns)
 		return false;
 	b->credit_ns -= rl->cost_ns;

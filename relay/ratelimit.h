@@ -32,6 +32,13 @@ enum {
 int ratelimit_create(struct ratelimit **out, const char *name, uint32_t capacity, uint32_t rate);
 void ratelimit_destroy(struct ratelimit *rl);
 
+/*
+ * Take @rate INITs per second (>= 1) from now on; a bucket holding more than
+ * the new burst is cut to it at its next INIT. Same thread as the others.
+ * @return 0; -EINVAL for @rate 0 (nothing changes).
+ */
+int ratelimit_set_rate(struct ratelimit *rl, uint32_t rate);
+
 /* @return true if an INIT from @src may be processed now (and take a token). */
 bool ratelimit_allow(struct ratelimit *rl, const struct pkt_addr *src, uint64_t now_ns);
 

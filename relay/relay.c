@@ -99,6 +99,9 @@ int relay_create(struct relay **out, const struct relay_params *p)
 	r->p = *p;
 	r->max_sessions = p->max_sessions;
 	r->max_channels = p->max_channels;
+	r->handshake_budget = p->handshake_budget;
+	r->handshake_rate = p->handshake_rate;
+	r->token_skew_s = p->token_skew_s;
 	r->instance = __atomic_fetch_add(&instances, 1, __ATOMIC_RELAXED);
 	if (suite_dh_public(r->p.static_priv, r->static_pub)) {
 		ret = -EIO;
@@ -405,6 +408,17 @@ int relay_set_limits(struct relay *r, uint32_t max_sessions, uint32_t max_channe
 		return -EINVAL;
 	__atomic_store_n(&r->max_sessions, max_sessions, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->max_channels, max_channels, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int relay_set_admission(struct relay *r, uint32_t handshake_budget, uint32_t handshake_rate,
+			uint64_t token_skew_s)
+{
+	if (!handshake_rate)
+		return -EINVAL;
+	__atomic_store_n(&r->handshake_budget, handshake_budget, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->handshake_rate, handshake_rate, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->token_skew_s, token_skew_s, __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -167,6 +167,17 @@ uint64_t relay_trust_generation(const struct relay *r);
 int relay_set_limits(struct relay *r, uint32_t max_sessions, uint32_t max_channels);
 
 /*
+ * Change how handshakes are admitted while the workers run (relay_params'
+ * fields of the same names): each worker reads them with a relaxed load per
+ * INIT, so the next INIT meets the new values. A lower budget or rate holds
+ * from then on; per-source buckets keep at most the new rate's burst.
+ * A budget of 0 keeps every worker under load (cookies first), as at create.
+ * @return 0; -EINVAL (@handshake_rate 0). On error nothing changes.
+ */
+int relay_set_admission(struct relay *r, uint32_t handshake_budget, uint32_t handshake_rate,
+			uint64_t token_skew_s);
+
+/*
  * @return true if @psk is the PSK the relay was created with (constant time),
  * so a reload can tell whether the PSK file's content changed.
  */

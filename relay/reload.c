@@ -53,7 +53,8 @@ struct reload {
 /* Settings applied live; reload_run() compares them itself, not as printed text. */
 static const char *const live_settings[] = {
 	"log_level", "trusted_keys", "revoked", "revoked_file", "limits.max_sessions",
-	"limits.max_channels", "drain_ms", "stats_file",
+	"limits.max_channels", "drain_ms", "stats_file", "token_skew", "limits.handshake_budget",
+	"limits.handshake_rate",
 };
 
 /* ---- sets of revoked ids ---------------------------------------------------- */
@@ -563,6 +564,12 @@ static void plan_simple(const struct relay_config *cur, const struct relay_confi
 		name_add(rep->applied, "log_level");
 	if (next->drain_ms != cur->drain_ms)
 		name_add(rep->applied, "drain_ms");
+	if (next->token_skew != cur->token_skew)
+		name_add(rep->applied, "token_skew");
+	if (next->handshake_budget != cur->handshake_budget)
+		name_add(rep->applied, "limits.handshake_budget");
+	if (next->handshake_rate != cur->handshake_rate)
+		name_add(rep->applied, "limits.handshake_rate");
 	if ((!next->stats_file) != (!cur->stats_file) ||
 	    (next->stats_file && strcmp(next->stats_file, cur->stats_file)))
 		name_add(rep->applied, "stats_file");
@@ -588,6 +595,9 @@ static void adopt(struct reload *rl, struct relay_config *next, const struct pla
 
 	cur->log_level = next->log_level;
 	cur->drain_ms = next->drain_ms;
+	cur->token_skew = next->token_skew;
+	cur->handshake_budget = next->handshake_budget;
+	cur->handshake_rate = next->handshake_rate;
 	SWAP(cur->stats_file, next->stats_file);
 	cur->max_sessions = pl->max_sessions;
 	cur->max_channels = pl->max_channels;
@@ -676,6 +686,8 @@ int reload_run(struct reload *rl, struct relay *r, struct reload_report *rep, ch
 		log_set_level(next.log_level);
 	if (pl.limits)
 		relay_set_limits(r, pl.max_sessions, pl.max_channels);
+	/* The rate is at least 1 (checked at load): this cannot fail. */
+	relay_set_admission(r, next.handshake_budget, next.handshake_rate, next.token_skew);
 	adopt(rl, &next, &pl);
 	SWAP(rl->revoked, pl.merged);
 out:

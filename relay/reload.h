@@ -10,7 +10,9 @@
  *   applied live     log_level; trusted_keys (keys added and removed);
  *                    revoked, revoked_file (ids added are revoked);
  *                    limits.max_sessions (up to its value at start),
- *                    limits.max_channels; drain_ms; stats_file
+ *                    limits.max_channels; drain_ms; stats_file;
+ *                    token_skew, limits.handshake_budget,
+ *                    limits.handshake_rate (from each worker's next INIT)
  *   needs restart    every other setting that differs, a changed private
  *                    key or PSK behind an unchanged path, and a revoked id
  *                    that was removed (a revocation is not undone live)

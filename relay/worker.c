@@ -73,6 +73,7 @@ int worker_create(struct relay *r, unsigned id, struct relay_worker **out)
 	ret = ratelimit_create(&w->rl, name, RATELIMIT_ENTRIES, r->p.handshake_rate);
 	if (ret)
 		goto err_cookies;
+	w->rl_rate = r->p.handshake_rate;
 	ret = sessions_init(&w->sess, share);
 	if (ret)
 		goto err_rl;

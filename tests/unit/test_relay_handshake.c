@@ -301,6 +301,63 @@ Test(relay_handshake, ratelimit_with_valid_mac2)
 	cr_assert_eq(ep->n_resp, 1);
 }
 
+/* A burst of @n INITs from @ep, each with its cookie; @return the handshakes it added. */
+static unsigned cookie_burst(struct rh_ep *ep, unsigned n)
+{
+	static uint8_t inits[10][HOP_INIT_MAX];
+	uint64_t before = rh_stats(&h).handshakes;
+	uint8_t *pkts[10];
+	size_t lens[10];
+
+	cr_assert_leq(n, 10);
+	for (unsigned i = 0; i < n; i++) {
+		rh_init_build(&h, ep, 0);
+		memcpy(inits[i], ep->last_init, ep->last_init_len);
+		pkts[i] = inits[i];
+		lens[i] = ep->last_init_len;
+	}
+	rh_inject_burst(&h, 0, ep, pkts, lens, n);
+	rh_pump(&h);
+	return (unsigned)(rh_stats(&h).handshakes - before);
+}
+
+Test(relay_handshake, admission_settings_change_while_running)
+{
+	struct relay_params p;
+	struct rh_ep *ep;
+	unsigned cookies;
+
+	rh_params(&h, &p);
+	p.handshake_budget = 0;
+	rh_start(&h, &p);
+	ep = rh_ep_new(&h, "gw", TOKEN_ROLE_GATEWAY, "acme", crm, 1, 0, 1);
+	rh_init_build(&h, ep, 0);
+	rh_inject(&h, 0, ep, ep->last_init, ep->last_init_len);
+	rh_pump(&h);
+	cr_assert_eq(ep->n_cookie, 1);
+	cr_assert_eq(cookie_burst(ep, 10), 5);
+
+	/* 20/s refills the burst of 5 in a second; 1/s refills one INIT's worth. */
+	cr_assert_eq(relay_set_admission(h.r, 0, 1, TOKEN_DEFAULT_SKEW), 0);
+	rh_advance(&h, RH_SEC);
+	cr_assert_eq(cookie_burst(ep, 10), 1);
+	cr_assert_eq(relay_set_admission(h.r, 0, 20, TOKEN_DEFAULT_SKEW), 0);
+	rh_advance(&h, RH_SEC);
+	cr_assert_eq(cookie_burst(ep, 10), 5);
+
+	/* A budget again: once the load has passed, an INIT without a cookie is answered. */
+	cr_assert_eq(relay_set_admission(h.r, 4, 20, TOKEN_DEFAULT_SKEW), 0);
+	rh_advance(&h, 2 * RH_SEC);
+	cookies = ep->n_cookie;
+	rh_init_build(&h, ep, 0);
+	rh_inject(&h, 0, ep, ep->last_init, ep->last_init_len);
+	rh_pump(&h);
+	cr_assert_eq(ep->n_cookie, cookies);
+	cr_assert_eq(ep->n_resp, 1);
+
+	cr_assert_eq(relay_set_admission(h.r, 4, 0, TOKEN_DEFAULT_SKEW), -EINVAL);
+}
+
 Test(relay_handshake, replayed_init_dropped_session_unharmed)
 {
 	struct rh_ep *ep;

@@ -390,17 +390,12 @@ Test(reload, settings_that_need_a_restart_are_reported_not_applied)
 		{ { "listen", "[ \"127.0.0.1:51821\" ]" }, "listen" },
 		{ { "io", "\"mmsg\"" }, "io" },
 		{ { "suites", "[ \"aesgcm\" ]" }, "suites" },
-		{ { "token_skew", "60" }, "token_skew" },
 		{ { "control_socket", "\"/run/postern-test/other.sock\"" }, "control_socket" },
 		{ { "control_group", "\"0\"" }, "control_group" },
 		{ { "metrics_listen", "\"127.0.0.1:9999\"" }, "metrics_listen" },
 		{ { "metrics_allow_public", "true" }, "metrics_allow_public" },
 		{ { "eal", "{ memory_mb = 256; }" }, "eal.memory_mb" },
 		{ { "eal", "{ args = [ \"--no-telemetry\" ]; }" }, "eal.args" },
-		{ { "limits", "{ max_sessions = 64; max_channels = 16; handshake_rate = 5; }" },
-		  "limits.handshake_rate" },
-		{ { "limits", "{ max_sessions = 64; max_channels = 16; handshake_budget = 9; }" },
-		  "limits.handshake_budget" },
 		{ { "limits", "{ max_sessions = 64; max_channels = 16; max_channel_ends = 99; }" },
 		  "limits.max_channel_ends" },
 		{ { "limits", "{ max_sessions = 65; max_channels = 16; }" },
@@ -467,6 +462,32 @@ Test(reload, limits_apply_to_new_sessions_and_channels)
 	rh_send_open(&h, a, 2, "crm", "");
 	rh_pump(&h);
 	rh_expect(gw, FRAME_CHANNEL_OPEN);
+}
+
+Test(reload, handshake_admission_settings_apply_from_the_next_init)
+{
+	struct rh_ep *late = agent("late", 2, NULL);
+
+	/* A token that expired 45 s ago: beyond the default 30 s of skew. */
+	late->tok.expiry = RH_UNIX_START - 45;
+	rh_ep_resign(&h, late, NULL);
+	handshake(late, false, RELAY_DROP_TOKEN_EXPIRED);
+
+	write_conf((const struct kv[]){
+		{ "token_skew", "60" },
+		{ "limits", "{ max_sessions = 64; max_channels = 16; handshake_budget = 9; "
+			    "handshake_rate = 5; }" },
+	}, 2);
+	reload_ok("token_skew,limits.handshake_budget,limits.handshake_rate", "");
+	cr_assert_eq(cur.token_skew, 60);
+	cr_assert_eq(cur.handshake_budget, 9);
+	cr_assert_eq(cur.handshake_rate, 5);
+	handshake(late, true, 0);
+
+	/* And back: the same token is refused again. */
+	write_conf(NULL, 0);
+	reload_ok("token_skew,limits.handshake_budget,limits.handshake_rate", "");
+	handshake(late, false, RELAY_DROP_TOKEN_EXPIRED);
 }
 
 Test(reload, stats_file_and_drain_ms_are_taken_by_the_running_configuration)

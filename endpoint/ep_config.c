@@ -282,11 +282,10 @@ int ep_config_load_identity(const char *cert_path, const char *key_path,
 {
 	char *cert = malloc(CERT_FILE_MAX), *key = malloc(KEY_FILE_MAX);
 	size_t cert_len = 0, key_len = 0;
-	unsigned char *der = NULL;
 	EVP_PKEY *pkey = NULL;
 	X509 *x509 = NULL;
 	BIO *bio = NULL;
-	int ret, n;
+	int ret;
 
 	if (!cert || !key) {
 		ret = -ENOMEM;
@@ -324,16 +323,11 @@ int ep_config_load_identity(const char *cert_path, const char *key_path,
 		goto out;
 	}
 	/* docs/protocol.md §10: the pin is SHA-256 of the DER SubjectPublicKeyInfo. */
-	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), &der);
-	if (n <= 0 || !EVP_Digest(der, (size_t)n, fp, NULL, EVP_sha256(), NULL)) {
-		ret = -EIO;
+	ret = quic_fingerprint_x509(fp, x509);
+	if (ret)
 		cfgfile_msg(err, errlen, "%s: cannot compute the fingerprint", cert_path);
-		goto out;
-	}
-	ret = 0;
 out:
 	ERR_clear_error();
-	OPENSSL_free(der);
 	EVP_PKEY_free(pkey);
 	X509_free(x509);
 	if (key)

@@ -65,25 +65,29 @@ static int gnutls_errno(int ret)
  * configuration has to change. Same value as
  *   openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | sha256sum
  */
+int quic_fingerprint_x509(uint8_t fp[QUIC_FP_LEN], X509 *x)
+{
+	unsigned char *spki = NULL;
+	unsigned int n = 0;
+	int spki_len, ret = -EIO;
+
+	spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+	if (spki_len > 0 &&
+	    EVP_Digest(spki, (size_t)spki_len, fp, &n, EVP_sha256(), NULL) && n == QUIC_FP_LEN)
+		ret = 0;
+	OPENSSL_free(spki);
+	return ret;
+}
+
 int quic_fingerprint_der(uint8_t fp[QUIC_FP_LEN], const uint8_t *der, size_t len)
 {
 	const unsigned char *p = der;
-	unsigned char *spki = NULL;
-	unsigned int n = 0;
-	X509 *x;
-	int spki_len, ret = -EINVAL;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	int ret;
 
-	x = d2i_X509(NULL, &p, (long)len);
 	if (!x)
 		return -EINVAL;
-	spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
-	if (spki_len <= 0)
-		goto out;
-	ret = -EIO;
-	if (EVP_Digest(spki, (size_t)spki_len, fp, &n, EVP_sha256(), NULL) && n == QUIC_FP_LEN)
-		ret = 0;
-out:
-	OPENSSL_free(spki);
+	ret = quic_fingerprint_x509(fp, x);
 	X509_free(x);
 	return ret;
 }

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 enum {
 	QUIC_FP_LEN = 32,		/* SHA-256 of the certificate's DER SPKI */
 	QUIC_FP_HEX_LEN = 2 * QUIC_FP_LEN,
@@ -89,6 +91,9 @@ const uint8_t *quic_identity_cert_der(const struct quic_identity *id, size_t *le
  * @return 0, -EINVAL (not a certificate), or -EIO.
  */
 int quic_fingerprint_der(uint8_t fp[QUIC_FP_LEN], const uint8_t *der, size_t len);
+
+/* The same fingerprint of a parsed certificate @x (borrowed). @return 0 or -EIO. */
+int quic_fingerprint_x509(uint8_t fp[QUIC_FP_LEN], X509 *x);
 
 /*
  * Parse fingerprint text (see above: 64 hex digits, or 32 pairs joined by

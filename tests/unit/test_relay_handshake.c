@@ -283,7 +283,8 @@ static unsigned cookie_burst(struct rh_ep *ep, unsigned n)
 	return (unsigned)(rh_stats(&h).handshakes - before);
 }
 
-Test(relay_handshake, ratelimit_with_valid_mac2)
+/* A relay always under load (budget 0), and a gateway that holds its cookie. */
+static struct rh_ep *gateway_with_cookie(void)
 {
 	struct relay_params p;
 	struct rh_ep *ep;
@@ -296,6 +297,13 @@ Test(relay_handshake, ratelimit_with_valid_mac2)
 	rh_inject(&h, 0, ep, ep->last_init, ep->last_init_len);
 	rh_pump(&h);
 	cr_assert_eq(ep->n_cookie, 1);
+	return ep;
+}
+
+Test(relay_handshake, ratelimit_with_valid_mac2)
+{
+	struct rh_ep *ep = gateway_with_cookie();
+
 	/* Ten INITs with a valid cookie in one burst from one address: a burst of 5 passes. */
 	cr_assert_eq(cookie_burst(ep, 10), 5);
 	cr_assert_eq(rh_stats(&h).handshakes, 5);
@@ -312,18 +320,9 @@ Test(relay_handshake, ratelimit_with_valid_mac2)
 
 Test(relay_handshake, admission_settings_change_while_running)
 {
-	struct relay_params p;
-	struct rh_ep *ep;
+	struct rh_ep *ep = gateway_with_cookie();
 	unsigned cookies;
 
-	rh_params(&h, &p);
-	p.handshake_budget = 0;
-	rh_start(&h, &p);
-	ep = rh_ep_new(&h, "gw", TOKEN_ROLE_GATEWAY, "acme", crm, 1, 0, 1);
-	rh_init_build(&h, ep, 0);
-	rh_inject(&h, 0, ep, ep->last_init, ep->last_init_len);
-	rh_pump(&h);
-	cr_assert_eq(ep->n_cookie, 1);
 	cr_assert_eq(cookie_burst(ep, 10), 5);
 
 	/* 20/s refills the burst of 5 in a second; 1/s refills one INIT's worth. */

@@ -92,17 +92,6 @@ int quic_fingerprint_der(uint8_t fp[QUIC_FP_LEN], const uint8_t *der, size_t len
 	return ret;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * Exactly the two forms the settings allow (quic_tls.h): all 64 digits run
  * together, or every pair but the last followed by ':'. A text with colons
@@ -122,7 +111,8 @@ int quic_fingerprint_parse(uint8_t fp[QUIC_FP_LEN], const char *text)
 		return -EINVAL;
 	for (size_t i = 0; i < QUIC_FP_LEN; i++) {
 		const char *p = text + (colons ? 3 * i : 2 * i);
-		int hi = hexval(p[0]), lo = hexval(p[1]);
+		int hi = OPENSSL_hexchar2int((unsigned char)p[0]);
+		int lo = OPENSSL_hexchar2int((unsigned char)p[1]);
 
 		if (hi < 0 || lo < 0 || (colons && i + 1 < QUIC_FP_LEN && p[2] != ':'))
 			return -EINVAL;

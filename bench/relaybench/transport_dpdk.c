@@ -67,7 +67,7 @@
 
 enum {
 	BURST = 32,
-	TXV_CAP = 768,			/* frames a full TX ring left waiting, and more */
+	TXV_CAP = 768,			/* above TX_DESC: a full ring's frames wait (tx_burst) */
 	TX_FLUSH = 32,			/* hand the vector to the device once this many wait */
 	PEND_MAX = 64,			/* hop packets queued before dp_l2l3_tx() */
 	RX_DESC = 512,
